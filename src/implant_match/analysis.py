@@ -1,0 +1,359 @@
+"""Normalise stage, corpus level: every text of a dataset turned into weighted terms.
+
+For each need, enterprise and local actor, the analysis keeps:
+
+* the content stems of its text, after typos were folded into the corpus vocabulary once
+  (a rare word one edit away from a frequent or known word is read as that word: typos
+  and missing letters meet their correct form without a per-pair fuzzy comparison);
+* concept terms: ``@group`` when a lexicon form appears (``FLE`` and "français langue
+  étrangère" both give ``@fle``) and ``#theme`` when a theme's label or alias appears;
+* a weighted bag of those terms, from which the scoring stage builds sparse TF-IDF rows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from implant_match.dataset import Dataset
+from implant_match.lexicon import Lexicon
+from implant_match.models import Enterprise, LocalActor, Need
+from implant_match.text import fold, stem, words
+
+GRAM_SIZE = 4
+MIN_TYPO_LENGTH = 7  # shorter words are too often real words one letter apart
+TRUSTED_COUNT = 1_000_000  # lexicon and alias words are known to be spelled right
+
+NEED_FIELDS = {"title": 2.0, "description": 1.0, "keywords": 2.0}
+ENTERPRISE_FIELDS = {"name": 1.0, "description": 1.0, "keywords": 1.5}
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A lexicon group or a theme, recognised in a text through one of its forms."""
+
+    term: str  # "@fle" or "#mobilites"
+    label: str  # what explanations show: the canonical form or the theme label
+    kind: str  # "lexicon" or "theme"
+
+
+@dataclass
+class Analysed:
+    """One text, analysed: stems in order, concepts found, and its weighted terms."""
+
+    stems: list[str]
+    concepts: dict[str, str]  # concept term -> the form that was found in the text
+    terms: dict[str, float] = field(default_factory=dict)
+    words: list[str] = field(default_factory=list)  # folded, typo-corrected, unstemmed
+    grams: dict[str, float] = field(default_factory=dict)  # character n-grams of the words
+
+    @property
+    def term_set(self) -> frozenset[str]:
+        return frozenset(self.terms)
+
+
+@dataclass
+class Matcher:
+    """Finds lexicon forms and theme aliases in a text, longest match first.
+
+    Words of a form are compared as stems ("réfugiées" meets "réfugié"), except acronyms,
+    compared as whole words (``=cias``) since stemming would turn CIAS into "ci".
+    """
+
+    phrases: dict[str, list[tuple[tuple[str, ...], str, str]]]  # first key -> candidates
+    concepts: dict[str, Concept]
+    strict_acronyms: list[tuple[re.Pattern[str], str, str, str]]  # capitals-only acronyms
+
+    def find(self, stems: Sequence[str], folded: Sequence[str], raw: str) -> dict[str, str]:
+        matches = []
+        for i in range(len(stems)):
+            for key in (stems[i], f"={folded[i]}" if i < len(folded) else ""):
+                for phrase, term, form in self.phrases.get(key, ()):
+                    if _matches_at(phrase, stems, folded, i):
+                        matches.append((len(phrase), i, term, form))
+        matches.sort(key=lambda m: (-m[0], m[1], m[2]))
+        # longest match first, without overlap among lexicon forms (and among theme
+        # aliases: the two systems are independent, an alias inside a lexicon form counts)
+        covered: dict[str, set[int]] = {"@": set(), "#": set()}
+        found: dict[str, str] = {}
+        for length, start, term, form in matches:
+            span = set(range(start, start + length))
+            if span & covered[term[0]]:
+                continue
+            covered[term[0]] |= span
+            found.setdefault(term, form)
+        for pattern, word, term, form in self.strict_acronyms:
+            free = [i for i, w in enumerate(folded) if w == word and i not in covered["@"]]
+            if free and pattern.search(raw):
+                found.setdefault(term, form)
+        return found
+
+
+def _matches_at(
+    phrase: tuple[str, ...], stems: Sequence[str], folded: Sequence[str], start: int
+) -> bool:
+    if start + len(phrase) > len(stems):
+        return False
+    for offset, key in enumerate(phrase):
+        j = start + offset
+        if key != stems[j] and not (key[0] == "=" and j < len(folded) and key[1:] == folded[j]):
+            return False
+    return True
+
+
+def build_matcher(
+    themes: Iterable[tuple[str, str, Sequence[str]]],
+    lexicon: Lexicon,
+    correct: dict[str, str] | None = None,
+) -> Matcher:
+    """Index every lexicon form and theme alias by its first key."""
+    phrases: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+    concepts: dict[str, Concept] = {}
+    strict: list[tuple[re.Pattern[str], str, str, str]] = []
+    fix = correct or {}
+
+    def add(form: str, term: str, acronym: bool = False) -> None:
+        if acronym:
+            key = tuple(f"={w}" for w in words(form))
+        else:
+            key = tuple(stem(fix.get(w, w)) for w in words(form))
+        if key:
+            phrases.setdefault(key[0], []).append((key, term, form))
+
+    for group in lexicon.groups:
+        term = f"@{group.id}"
+        concepts[term] = Concept(term, group.canonical, "lexicon")
+        strict_forms = set(group.case_sensitive)
+        for form in (group.canonical, *group.terms):
+            add(form, term)
+        for acronym in group.acronyms:
+            if acronym not in strict_forms:
+                add(acronym, term, acronym=True)
+        for acronym in group.case_sensitive:
+            folded = " ".join(words(acronym))
+            strict.append((re.compile(rf"\b{re.escape(acronym)}\b"), folded, term, acronym))
+    for theme_id, label, aliases in themes:
+        term = f"#{theme_id}"
+        concepts[term] = Concept(term, label, "theme")
+        for form in (label, *aliases):
+            add(form, term)
+    for candidates in phrases.values():  # longest phrase first, then alphabetical
+        candidates.sort(key=lambda c: (-len(c[0]), c[0], c[1]))
+    return Matcher(phrases, concepts, strict)
+
+
+def deletions(word: str) -> set[str]:
+    """The word and every string one deleted letter away (a SymSpell-style key set)."""
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+def typo_map(counts: Counter[str]) -> dict[str, str]:
+    """Map a word to the word it is most likely a typo of, when that is clear enough.
+
+    Candidates are found through shared deletion keys (no all-pairs comparison), then
+    confirmed with rapidfuzz's Damerau-Levenshtein distance (a swap of two letters is one
+    typo). Real French words one letter apart abound (manque/banque, saison/maison), so a
+    correction needs: a word of 7+ letters, the same first letter, and either a known
+    target (a lexicon or theme-alias word) or, for an ordinary target twice as frequent,
+    a dropped, added or swapped letter rather than a substituted one.
+    """
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    index: dict[str, list[str]] = {}
+    for word in counts:
+        if len(word) >= MIN_TYPO_LENGTH - 1 and not word.isdigit():
+            for key in deletions(word):
+                index.setdefault(key, []).append(word)
+    mapping: dict[str, str] = {}
+    for word, count in counts.items():
+        if len(word) < MIN_TYPO_LENGTH or word.isdigit() or count >= TRUSTED_COUNT:
+            continue
+        best: tuple[int, str] | None = None
+        for key in deletions(word):
+            for other in index.get(key, ()):
+                other_count = counts[other]
+                if other == word or other[0] != word[0] or stem(other) == stem(word):
+                    continue
+                if other_count < TRUSTED_COUNT and not (
+                    other_count >= 2 * count and _typo_like(word, other)
+                ):
+                    continue
+                if DamerauLevenshtein.distance(word, other, score_cutoff=1) > 1:
+                    continue
+                if best is None or (-other_count, other) < (-best[0], best[1]):
+                    best = (other_count, other)
+        if best is not None:
+            mapping[word] = best[1]
+    return mapping
+
+
+def _typo_like(word: str, other: str) -> bool:
+    """A dropped, added or swapped letter (not a substituted one, which makes real words)."""
+    return len(word) != len(other) or sorted(word) == sorted(other)
+
+
+@dataclass
+class Analysis:
+    """The analysed corpus of a dataset: what scoring and explanations read."""
+
+    needs: dict[str, Analysed]
+    enterprises: dict[str, Analysed]
+    actors: dict[tuple[str, str], Analysed]  # (territory id, actor id)
+    need_keywords: dict[str, list[tuple[str, tuple[str, ...]]]]  # need -> (keyword, terms)
+    idf: dict[str, float]
+    matcher: Matcher
+    correct: dict[str, str]
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.max_idf)
+
+    @property
+    def max_idf(self) -> float:
+        return max(self.idf.values(), default=1.0)
+
+    def terms_of(self, text: str) -> tuple[str, ...]:
+        """Stems and concepts of an arbitrary phrase, analysed as the corpus was."""
+        analysed = self.analyse(text)
+        return tuple(dict.fromkeys([*analysed.stems, *analysed.concepts]))
+
+    def analyse(self, text: str) -> Analysed:
+        fixed = [self.correct.get(w, w) for w in words(text)]
+        stems = [stem(w) for w in fixed]
+        return Analysed(stems, self.matcher.find(stems, fixed, text), words=fixed)
+
+
+def _weighted(parts: Iterable[tuple[Analysed, float]]) -> Analysed:
+    stems: list[str] = []
+    concepts: dict[str, str] = {}
+    terms: dict[str, float] = {}
+    grams: dict[str, float] = {}
+    all_words: list[str] = []
+    for analysed, weight in parts:
+        stems.extend(analysed.stems)
+        all_words.extend(analysed.words)
+        for gram in char_grams(analysed.words):
+            grams[gram] = grams.get(gram, 0.0) + weight
+        for term, form in analysed.concepts.items():
+            concepts.setdefault(term, form)
+        for term in [*analysed.stems, *analysed.concepts]:
+            terms[term] = terms.get(term, 0.0) + weight
+    return Analysed(stems, concepts, terms, all_words, grams)
+
+
+def char_grams(folded_words: Iterable[str], size: int = GRAM_SIZE) -> list[str]:
+    """Character n-grams of each word, with word boundaries marked (``_lyon_`` -> ``_lyo``...).
+
+    They let "isoler" meet "isolation" and a typo meet the right word without any rule.
+    """
+    out = []
+    for word in folded_words:
+        padded = f"_{word}_"
+        if len(padded) <= size:
+            out.append("~" + padded)
+        else:
+            out.extend("~" + padded[i : i + size] for i in range(len(padded) - size + 1))
+    return out
+
+
+def need_texts(need: Need) -> list[tuple[str, float]]:
+    return [
+        (need.title, NEED_FIELDS["title"]),
+        (need.description, NEED_FIELDS["description"]),
+        *((k, NEED_FIELDS["keywords"]) for k in need.keywords),
+    ]
+
+
+def enterprise_texts(enterprise: Enterprise) -> list[tuple[str, float]]:
+    return [
+        (enterprise.name, ENTERPRISE_FIELDS["name"]),
+        (enterprise.description, ENTERPRISE_FIELDS["description"]),
+        *((k, ENTERPRISE_FIELDS["keywords"]) for k in enterprise.keywords),
+    ]
+
+
+def actor_texts(actor: LocalActor) -> list[tuple[str, float]]:
+    return [(actor.name, 1.0), (actor.description or "", 1.0)]
+
+
+def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
+    """Analyse every text of the dataset against one shared, typo-folded vocabulary."""
+    needs = {n.id: need_texts(n) for n in dataset.needs}
+    enterprises = {e.id: enterprise_texts(e) for e in dataset.enterprises}
+    actors = {
+        (t.id, a.id): actor_texts(a) for t in dataset.territories.values() for a in t.local_actors
+    }
+    theme_forms = [(t.id, t.label, t.aliases) for t in dataset.themes.values()]
+
+    counts: Counter[str] = Counter()
+    raw_words = {}
+    for texts in (*needs.values(), *enterprises.values(), *actors.values()):
+        for text, _ in texts:
+            if text not in raw_words:
+                raw_words[text] = words(text)
+                counts.update(set(raw_words[text]))
+    for group in lexicon.groups:
+        for form in group.forms():
+            for w in words(form):
+                counts[w] = TRUSTED_COUNT
+    for _, label, aliases in theme_forms:
+        for form in (label, *aliases):
+            for w in words(form):
+                counts[w] = TRUSTED_COUNT
+    correct = typo_map(counts)
+    matcher = build_matcher(theme_forms, lexicon, correct)
+
+    cache: dict[str, Analysed] = {}
+
+    def analyse(text: str) -> Analysed:
+        if text not in cache:
+            fixed = [correct.get(w, w) for w in raw_words.get(text) or words(text)]
+            stems = [stem(w) for w in fixed]
+            cache[text] = Analysed(stems, matcher.find(stems, fixed, text), words=fixed)
+        return cache[text]
+
+    def document(texts: list[tuple[str, float]]) -> Analysed:
+        return _weighted((analyse(text), weight) for text, weight in texts)
+
+    analysed_needs = {k: document(v) for k, v in needs.items()}
+    analysed_enterprises = {k: document(v) for k, v in enterprises.items()}
+    analysed_actors = {k: document(v) for k, v in actors.items()}
+    keywords = {}
+    for need in dataset.needs:
+        items = []
+        for keyword in need.keywords:
+            found = analyse(keyword)
+            terms = tuple(dict.fromkeys([*found.concepts, *found.stems]))
+            if terms:
+                items.append((keyword, terms))
+        keywords[need.id] = items
+
+    df: Counter[str] = Counter()
+    for doc in (*analysed_needs.values(), *analysed_enterprises.values()):
+        df.update(doc.terms.keys())
+        df.update(doc.grams.keys())
+    total = len(analysed_needs) + len(analysed_enterprises)
+    idf = {term: math.log((1 + total) / (1 + count)) + 1.0 for term, count in df.items()}
+    return Analysis(
+        analysed_needs, analysed_enterprises, analysed_actors, keywords, idf, matcher, correct
+    )
+
+
+_WORD_SPAN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+
+
+def highlight_spans(text: str, terms: frozenset[str], analysis: Analysis) -> list[tuple[int, int]]:
+    """Character spans of the words of ``text`` whose stem is among ``terms``."""
+    spans = []
+    for match in _WORD_SPAN.finditer(text):
+        for word in words(match.group()):
+            if stem(analysis.correct.get(word, word)) in terms:
+                spans.append(match.span())
+                break
+    return spans
+
+
+def fold_word(word: str) -> str:
+    return fold(word)

@@ -1,0 +1,500 @@
+"""The ``implant-match`` command line: options in, one library call, a renderer out.
+
+This is the only module that imports typer, and the only one that maps errors to exit
+codes. Heavy modules (pydantic, numpy, rapidfuzz, rich) are imported inside the commands,
+so ``--help`` and ``--version`` start at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from implant_match import __version__
+from implant_match.errors import DataError, ExitCode, ImplantMatchError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from implant_match.dataset import DataPaths, Dataset
+    from implant_match.ranking import Engine, RankOptions
+
+app = typer.Typer(
+    name="implant-match",
+    help="Match social enterprises proven elsewhere with the needs of a territory, and say why.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+NeedsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--needs",
+        help="needs.yaml to read [default: ./data/needs.yaml, else the bundled copy]",
+        dir_okay=True,
+        show_default=False,
+    ),
+]
+EnterprisesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--enterprises",
+        help="enterprises.yaml to read [default: ./data/enterprises.yaml, else the bundled copy]",
+        show_default=False,
+    ),
+]
+LexiconOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lexicon",
+        help="Project lexicon extending the shipped one [default: lexicon.yaml beside "
+        "the needs file, if any]",
+        show_default=False,
+    ),
+]
+WeightsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--weights",
+        help="YAML file of weights (themes, text, keywords, complementarity).",
+        show_default=False,
+    ),
+]
+WeightOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--weight",
+        help="Override one weight for this run, e.g. --weight themes=0.5 (repeatable).",
+        show_default=False,
+    ),
+]
+NeedOpt = Annotated[
+    list[str] | None,
+    typer.Option("--need", help="Only this need (repeatable).", show_default=False),
+]
+TerritoryOpt = Annotated[
+    str | None,
+    typer.Option("--territory", help="Only the needs of this territory.", show_default=False),
+]
+ThemeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--theme", help="Only the needs with this theme (or a narrower one).", show_default=False
+    ),
+]
+EnterpriseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--enterprise",
+        help="Flip the view: the needs this enterprise fits best.",
+        show_default=False,
+    ),
+]
+TopOpt = Annotated[int, typer.Option("--top", min=1, help="Candidates kept per need.")]
+MinScoreOpt = Annotated[
+    float, typer.Option("--min-score", min=0, max=100, help="Drop pairs scoring below this.")
+]
+StabilityOpt = Annotated[
+    bool,
+    typer.Option(
+        "--stability/--no-stability", help="Measure how each pair resists +/-20 % weight changes."
+    ),
+]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class ProblemFormat(str, Enum):
+    text = "text"
+    github = "github"
+    json = "json"
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _fail(problems_or_message: Any, code: ExitCode) -> None:
+    err = _console(stderr=True)
+    if isinstance(problems_or_message, DataError):
+        from implant_match.render import render_problems
+
+        render_problems(problems_or_message.problems, err)
+    else:
+        err.print(f"error: {problems_or_message}", markup=False, highlight=False)
+    raise typer.Exit(int(code))
+
+
+def handle_errors(command: F) -> F:
+    """Map the tool's errors to messages and exit codes; anything else is a bug (exit 3)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except DataError as exc:
+            _fail(exc, ExitCode.DATA_ERROR)
+        except UsageError as exc:
+            _fail(str(exc), ExitCode.USAGE_ERROR)
+        except ImplantMatchError as exc:
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            _console(stderr=True).print("interrupted")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(int(ExitCode.OK)) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            _fail(
+                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+                "traceback, and please report it)",
+                ExitCode.INTERNAL_ERROR,
+            )
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"implant-match {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+) -> None:
+    """Match social enterprises proven elsewhere with the needs of a territory, and say why.
+
+    Exit codes: 0 ok, 1 invalid or unreadable data, 2 usage error, 3 internal error.
+    """
+    _state["debug"] = debug
+
+
+def _paths(needs: Path | None, enterprises: Path | None) -> DataPaths:
+    from implant_match.dataset import resolve_paths
+
+    return resolve_paths(needs, enterprises)
+
+
+def _lexicon_path(paths: DataPaths, lexicon: Path | None) -> Path | None:
+    if lexicon is not None:
+        return lexicon
+    beside = paths.needs.parent / "lexicon.yaml"
+    return beside if beside.is_file() else None
+
+
+def _engine(needs: Path | None, enterprises: Path | None, lexicon: Path | None) -> Engine:
+    from implant_match.dataset import load_dataset
+    from implant_match.lexicon import load_lexicon
+    from implant_match.ranking import Engine
+
+    paths = _paths(needs, enterprises)
+    dataset: Dataset = load_dataset(paths)
+    return Engine(dataset, load_lexicon(_lexicon_path(paths, lexicon)))
+
+
+def _rank_options(
+    weights_file: Path | None,
+    weight: list[str] | None,
+    need: list[str] | None,
+    territory: str | None,
+    theme: str | None,
+    enterprise: str | None,
+    top: int,
+    min_score: float,
+    stability: bool,
+) -> RankOptions:
+    from implant_match.ranking import RankOptions
+    from implant_match.weights import load_weights
+
+    return RankOptions(
+        need_ids=tuple(need or ()),
+        territory=territory,
+        theme=theme,
+        enterprise=enterprise,
+        top=top,
+        min_score=min_score,
+        weights=load_weights(weights_file, weight),
+        stability=stability,
+    )
+
+
+@app.command()
+@handle_errors
+def validate(
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    lexicon: LexiconOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    output: Annotated[
+        ProblemFormat,
+        typer.Option("--format", help="text; github (adds ::error annotations); json."),
+    ] = ProblemFormat.text,
+) -> None:
+    """Check both data files (and a project lexicon): every problem, one per line."""
+    from implant_match.dataset import inspect_files
+    from implant_match.render import render_problems, summary_line
+
+    paths = _paths(needs, enterprises)
+    inspection = inspect_files(paths)
+    problems = list(inspection.problems)
+    lexicon_file = _lexicon_path(paths, lexicon)
+    if lexicon_file is not None:
+        from implant_match.lexicon import load_lexicon
+
+        try:
+            problems.extend(load_lexicon(lexicon_file).warnings)
+        except DataError as exc:
+            problems.extend(exc.problems)
+    from implant_match.errors import sort_problems
+
+    problems = sort_problems(problems)
+    failed = any(p.is_error for p in problems) or (strict and bool(problems))
+    if output is ProblemFormat.json:
+        import json
+
+        typer.echo(
+            json.dumps(
+                {
+                    "valid": not failed,
+                    "files": [paths.needs_display, paths.enterprises_display],
+                    "errors": sum(p.is_error for p in problems),
+                    "warnings": sum(not p.is_error for p in problems),
+                    "problems": [
+                        {
+                            "path": p.path,
+                            "line": p.line,
+                            "column": p.column,
+                            "severity": p.severity,
+                            "message": p.message,
+                            "hint": p.hint,
+                        }
+                        for p in problems
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        render_problems(problems, _console())
+        if output is ProblemFormat.github:
+            for p in problems:
+                typer.echo(github_annotation(p))
+    if not problems:
+        pass
+    elif not failed:
+        _ = summary_line(problems)
+    raise typer.Exit(int(ExitCode.DATA_ERROR if failed else ExitCode.OK))
+
+
+def github_annotation(problem: Any) -> str:
+    """A GitHub Actions workflow command, escaped as the runner expects."""
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    level = "error" if problem.is_error else "warning"
+    message = problem.message + (f" ({problem.hint})" if problem.hint else "")
+    where = f"file={prop(problem.path)}"
+    if problem.line:
+        where += f",line={problem.line}"
+        if problem.column:
+            where += f",col={problem.column}"
+    return f"::{level} {where}::{data(message)}"
+
+
+@app.command()
+@handle_errors
+def rank(
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    lexicon: LexiconOpt = None,
+    weights: WeightsOpt = None,
+    weight: WeightOpt = None,
+    need: NeedOpt = None,
+    territory: TerritoryOpt = None,
+    theme: ThemeOpt = None,
+    enterprise: EnterpriseOpt = None,
+    top: TopOpt = 5,
+    min_score: MinScoreOpt = 0.0,
+    stability: StabilityOpt = True,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.table,
+) -> None:
+    """Rank enterprises for each need (grouped by territory, then priority)."""
+    engine = _engine(needs, enterprises, lexicon)
+    options = _rank_options(
+        weights, weight, need, territory, theme, enterprise, top, min_score, stability
+    )
+    shortlist = engine.rank(options)
+    if output is OutputFormat.json:
+        from implant_match.export import dumps, json_records
+
+        sys.stdout.write(dumps(json_records(shortlist)))
+        return
+    from implant_match.render import render_shortlist
+
+    render_shortlist(shortlist, engine, _console())
+
+
+@app.command()
+@handle_errors
+def explain(
+    enterprise: Annotated[str, typer.Argument(help="Enterprise id.")],
+    need: Annotated[str, typer.Argument(help="Need id.")],
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    lexicon: LexiconOpt = None,
+    weights: WeightsOpt = None,
+    weight: WeightOpt = None,
+) -> None:
+    """Explain one enterprise's score for one need, part by part."""
+    from implant_match.render import render_explanation
+    from implant_match.weights import load_weights
+
+    engine = _engine(needs, enterprises, lexicon)
+    result = engine.explain(enterprise, need, load_weights(weights, weight))
+    render_explanation(result, engine, _console())
+
+
+@app.command()
+@handle_errors
+def export(
+    path: Annotated[
+        str,
+        typer.Argument(help="Output file: .csv, .json or .xlsx; '-' for CSV on standard output."),
+    ],
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    lexicon: LexiconOpt = None,
+    weights: WeightsOpt = None,
+    weight: WeightOpt = None,
+    need: NeedOpt = None,
+    territory: TerritoryOpt = None,
+    theme: ThemeOpt = None,
+    enterprise: EnterpriseOpt = None,
+    top: TopOpt = 5,
+    min_score: MinScoreOpt = 0.0,
+    stability: StabilityOpt = True,
+    dialect: Annotated[
+        str,
+        typer.Option(
+            "--dialect",
+            help="CSV dialect: excel-fr (UTF-8 with BOM, ';', decimal comma, CRLF) "
+            "or rfc4180 (UTF-8, ',', decimal point).",
+        ),
+    ] = "excel-fr",
+) -> None:
+    """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
+    from implant_match.export import exporter_for
+
+    exporter_for(path)  # an unknown extension is a usage error before any work
+    engine = _engine(needs, enterprises, lexicon)
+    options = _rank_options(
+        weights, weight, need, territory, theme, enterprise, top, min_score, stability
+    )
+    shortlist = engine.rank(options)
+    from implant_match.export import export as write_export
+
+    names = {e.id: (e.name, e.origin) for e in engine.dataset.enterprises}
+    count = write_export(shortlist, path, dialect, names, options.weights.normalised())
+    shown = "standard output" if path == "-" else path
+    fmt = Path(path).suffix.lstrip(".") if path != "-" else "csv"
+    detail = f", dialect {dialect}" if fmt == "csv" else ""
+    _console(stderr=True).print(
+        f"wrote {count} row{'s' * (count != 1)} to {shown} ({fmt}{detail})",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
+@handle_errors
+def schema(
+    kind: Annotated[str, typer.Argument(help="needs, enterprises, lexicon or weights.")],
+) -> None:
+    """Print the JSON Schema of a data file, generated from the models."""
+    from implant_match.schema import SCHEMAS, schema_text
+
+    if kind not in SCHEMAS:
+        from implant_match.errors import did_you_mean
+
+        raise UsageError(
+            f"unknown schema '{kind}'{did_you_mean(kind, SCHEMAS)}",
+            f"choose one of {', '.join(SCHEMAS)}",
+        )
+    sys.stdout.write(schema_text(kind))
+
+
+@app.command(name="lexicon")
+@handle_errors
+def lexicon_command(
+    word: Annotated[
+        str | None, typer.Argument(help="Show only groups containing this word.")
+    ] = None,
+    needs: NeedsOpt = None,
+    lexicon: LexiconOpt = None,
+) -> None:
+    """List the acronyms and synonym groups the engine knows."""
+    from rich.table import Table
+
+    from implant_match.lexicon import load_lexicon
+
+    paths = _paths(needs, None)
+    groups = load_lexicon(_lexicon_path(paths, lexicon)).search(word)
+    table = Table(header_style="bold")
+    table.add_column("Group")
+    table.add_column("Canonical form")
+    table.add_column("Acronyms")
+    table.add_column("Also written")
+    for group in groups:
+        table.add_row(
+            group.id,
+            group.canonical,
+            ", ".join([*group.acronyms, *group.case_sensitive]),
+            ", ".join(group.terms),
+        )
+    console = _console()
+    console.print(table)
+    console.print(f"{len(groups)} group{'s' * (len(groups) != 1)}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,173 @@
+"""The loaded, validated data every command works on, and where it comes from.
+
+``load_dataset`` runs load -> validate and either returns a :class:`Dataset` (warnings
+attached) or raises :class:`DataError` carrying every problem of both files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from implant_match.errors import DataError, Problem
+from implant_match.loading import Document, SourceMap, load_document
+from implant_match.models import Enterprise, EnterprisesFile, Need, NeedsFile, Territory, Theme
+from implant_match.validation import Validated, validate_documents
+
+NEEDS_FILE = "needs.yaml"
+ENTERPRISES_FILE = "enterprises.yaml"
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The two data files to read, and how to name them in messages."""
+
+    needs: Path
+    enterprises: Path
+
+    @property
+    def needs_display(self) -> str:
+        return _display(self.needs)
+
+    @property
+    def enterprises_display(self) -> str:
+        return _display(self.enterprises)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def bundled_data_dir() -> Path:
+    """The copy of ``data/`` shipped inside the package (or the source tree's, in a checkout)."""
+    shipped = Path(str(resources.files("implant_match"))) / "bundled"
+    if (shipped / NEEDS_FILE).is_file():
+        return shipped
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def resolve_paths(needs: Path | None = None, enterprises: Path | None = None) -> DataPaths:
+    """Explicit paths win; else ``./data/`` when it holds the file; else the bundled copy."""
+
+    def pick(explicit: Path | None, name: str) -> Path:
+        if explicit is not None:
+            return explicit
+        local = Path("data") / name
+        return local if local.is_file() else bundled_data_dir() / name
+
+    return DataPaths(pick(needs, NEEDS_FILE), pick(enterprises, ENTERPRISES_FILE))
+
+
+@dataclass
+class Dataset:
+    """Themes, territories, needs and enterprises, sorted by id, ready to score."""
+
+    needs_file: NeedsFile
+    enterprises_file: EnterprisesFile
+    needs_source: SourceMap
+    enterprises_source: SourceMap
+    warnings: list[Problem] = field(default_factory=list)
+
+    @cached_property
+    def themes(self) -> dict[str, Theme]:
+        return {t.id: t for t in sorted(self.needs_file.themes, key=lambda t: t.id)}
+
+    @cached_property
+    def territories(self) -> dict[str, Territory]:
+        return {t.id: t for t in sorted(self.needs_file.territories, key=lambda t: t.id)}
+
+    @cached_property
+    def needs(self) -> tuple[Need, ...]:
+        return tuple(sorted(self.needs_file.needs, key=lambda n: n.id))
+
+    @cached_property
+    def enterprises(self) -> tuple[Enterprise, ...]:
+        return tuple(sorted(self.enterprises_file.enterprises, key=lambda e: e.id))
+
+    @cached_property
+    def need_by_id(self) -> dict[str, Need]:
+        return {n.id: n for n in self.needs}
+
+    @cached_property
+    def enterprise_by_id(self) -> dict[str, Enterprise]:
+        return {e.id: e for e in self.enterprises}
+
+
+@dataclass
+class Inspection:
+    """Everything ``validate`` reports: the usable dataset (if any) and all problems."""
+
+    dataset: Dataset | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def inspect_files(paths: DataPaths) -> Inspection:
+    """Load and validate both files, gathering every problem even when one file is unreadable."""
+    documents: list[Document | None] = []
+    problems: list[Problem] = []
+    for path, display in (
+        (paths.needs, paths.needs_display),
+        (paths.enterprises, paths.enterprises_display),
+    ):
+        try:
+            documents.append(load_document(path, display))
+        except DataError as exc:
+            problems.extend(exc.problems)
+            documents.append(None)
+    needs_doc, enterprises_doc = documents
+    validated = validate_documents(
+        needs_doc or Document({}, SourceMap(paths.needs_display)),
+        enterprises_doc or Document({}, SourceMap(paths.enterprises_display)),
+    )
+    # a file that could not be loaded is already reported; drop the echo of its emptiness
+    for doc, display in (
+        (needs_doc, paths.needs_display),
+        (enterprises_doc, paths.enterprises_display),
+    ):
+        if doc is None:
+            validated.problems = [p for p in validated.problems if p.path != display]
+            if display == paths.needs_display:
+                validated.needs_file = None
+            else:
+                validated.enterprises_file = None
+    problems.extend(validated.problems)
+    return Inspection(_assemble(validated, needs_doc, enterprises_doc, problems), problems)
+
+
+def _assemble(
+    validated: Validated,
+    needs_doc: Document | None,
+    enterprises_doc: Document | None,
+    problems: list[Problem],
+) -> Dataset | None:
+    if any(p.is_error for p in problems) or needs_doc is None or enterprises_doc is None:
+        return None
+    assert validated.needs_file is not None and validated.enterprises_file is not None
+    return Dataset(
+        validated.needs_file,
+        validated.enterprises_file,
+        needs_doc.source,
+        enterprises_doc.source,
+        [p for p in problems if not p.is_error],
+    )
+
+
+def load_dataset(paths: DataPaths | None = None) -> Dataset:
+    """Load and validate the data, or raise :class:`DataError` with every problem found."""
+    inspection = inspect_files(paths or resolve_paths())
+    if inspection.dataset is None:
+        raise DataError(inspection.problems)
+    return inspection.dataset

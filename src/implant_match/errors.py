@@ -1,0 +1,112 @@
+"""Named errors, located problems and the exit codes the CLI maps them to.
+
+Only the CLI turns these into exit codes; the library raises and returns them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Literal
+
+
+class ExitCode(IntEnum):
+    """Exit codes of every ``implant-match`` command (documented in the README)."""
+
+    OK = 0
+    DATA_ERROR = 1  # invalid, unreadable or unwritable data; --strict warnings
+    USAGE_ERROR = 2  # bad options or arguments
+    INTERNAL_ERROR = 3  # a bug: please report it
+
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located finding about a data file, printed as ``path:line:col: severity: message``."""
+
+    path: str
+    line: int  # 1-based; 0 when the problem concerns the whole file
+    column: int  # 1-based; 0 when unknown
+    severity: Severity = field(compare=False)
+    message: str = field(compare=False)
+    hint: str | None = field(default=None, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def format(self) -> str:
+        """The one-line form editors and CI logs understand."""
+        where = self.path
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        text = f"{where}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """Sort by file, line, column, then errors before warnings, then message."""
+    return sorted(
+        problems,
+        key=lambda p: (p.path, p.line, p.column, p.severity != "error", p.message),
+    )
+
+
+class ImplantMatchError(Exception):
+    """Root of every error the tool raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.DATA_ERROR
+
+
+class DataError(ImplantMatchError):
+    """Data that cannot be used: carries every located problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sort_problems(problems)
+        errors = [p for p in self.problems if p.is_error]
+        first = errors[0].format() if errors else "invalid data"
+        super().__init__(first)
+
+
+class UsageError(ImplantMatchError):
+    """An option or argument that makes no sense (unknown id, bad weight name...)."""
+
+    exit_code = ExitCode.USAGE_ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message} ({hint})")
+
+
+class UnknownIdError(UsageError):
+    """An id given on the command line that the data does not hold."""
+
+
+class ExportError(ImplantMatchError):
+    """An export that could not be written (folder, permissions, disk)."""
+
+
+def closest(word: str, choices: object) -> str | None:
+    """The valid choice nearest to a mistyped ``word``, for "did you mean ...?" hints."""
+    from rapidfuzz import fuzz, process, utils
+
+    options = [c for c in choices if isinstance(c, str)]  # type: ignore[attr-defined]
+    if not options or not word:
+        return None
+    found = process.extractOne(
+        word, options, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=70
+    )
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: object) -> str:
+    """``"; did you mean 'x'?"`` or an empty string."""
+    match = closest(word, choices)
+    return f"; did you mean '{match}'?" if match and match != word else ""

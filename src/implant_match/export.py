@@ -1,0 +1,312 @@
+"""Export stage: a finished shortlist as JSON, CSV or Excel, for programs and analysts.
+
+One exporter per format behind the same ``write(rows, destination)`` call, and a registry
+mapping a file extension to it. Every exporter writes the same rows: one per need-enterprise
+pair, in the order ``implant-match rank`` shows them. Files appear whole or not at all
+(written beside the target, then renamed), and text that a spreadsheet would run as a
+formula is neutralised (OWASP "CSV injection", CWE-1236).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from implant_match.errors import ExportError, UsageError
+from implant_match.ranking import Shortlist
+from implant_match.weights import PARTS
+
+LIST_SEPARATOR = " | "
+DECIMALS = 2
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+COLUMNS: list[tuple[str, str]] = [
+    ("need_id", "Id of the need."),
+    ("need_title", "Title of the need."),
+    ("territory", "Id of the need's territory."),
+    ("priority", "Priority of the need: low, medium or high."),
+    ("rank", "Place of the enterprise among the need's candidates (1 = best)."),
+    ("enterprise_id", "Id of the enterprise."),
+    ("enterprise_name", "Name of the enterprise."),
+    ("origin", "Where the enterprise proved its impact."),
+    ("score", "Fit score, 0-100: the sum of the part columns."),
+    *((part, f"Points of the '{part}' part of the score.") for part in PARTS),
+    (
+        "stability",
+        "Share of weightings (each weight +/-20 %) keeping it in the top N; "
+        "empty when not computed.",
+    ),
+    ("matched_themes", "Need themes the enterprise shows (exactly or more specifically)."),
+    ("matched_keywords", "Need key terms found in the enterprise's text."),
+    ("partners", "Ids of local actors that could partner with it."),
+    ("competitors", "Ids of local actors it would duplicate."),
+    ("explanation", "Why, in words."),
+]
+COLUMN_NAMES = [name for name, _ in COLUMNS]
+
+
+def json_records(shortlist: Shortlist) -> list[dict[str, Any]]:
+    """The ranked pairs as JSON-ready objects (``rank --format json`` prints this list)."""
+    records = []
+    for need, ranked in shortlist.pairs():
+        match = ranked.match
+        records.append(
+            {
+                "need_id": need.id,
+                "need_title": need.title,
+                "territory": need.territory,
+                "priority": need.priority.value,
+                "rank": ranked.rank,
+                "enterprise_id": match.enterprise_id,
+                "score": round(match.score, DECIMALS),
+                "components": {c.name: round(c.points, DECIMALS) for c in match.components},
+                "similarities": {c.name: round(c.raw, 4) for c in match.components},
+                "weights": {c.name: round(c.weight, 4) for c in match.components},
+                "stability": None if ranked.stability is None else round(ranked.stability, 3),
+                "matched_themes": list(match.matched_themes),
+                "matched_keywords": list(match.matched_keywords),
+                "matched_words": list(match.matched_words),
+                "lexicon": list(match.lexicon_links),
+                "reasons": list(match.reasons),
+                "partners": [a.actor_id for a in match.partners],
+                "competitors": [a.actor_id for a in match.competitors],
+            }
+        )
+    return records
+
+
+def table_rows(shortlist: Shortlist, names: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    """Flat rows in ``COLUMNS`` order; ``names`` maps enterprise id -> (name, origin)."""
+    rows = []
+    for record in json_records(shortlist):
+        name, origin = names[record["enterprise_id"]]
+        row: dict[str, Any] = {
+            "need_id": record["need_id"],
+            "need_title": record["need_title"],
+            "territory": record["territory"],
+            "priority": record["priority"],
+            "rank": record["rank"],
+            "enterprise_id": record["enterprise_id"],
+            "enterprise_name": name,
+            "origin": origin,
+            "score": record["score"],
+        }
+        row.update({part: record["components"].get(part, 0.0) for part in PARTS})
+        row["stability"] = record["stability"]
+        for key in ("matched_themes", "matched_keywords", "partners", "competitors"):
+            row[key] = LIST_SEPARATOR.join(record[key])
+        row["explanation"] = " ".join(record["reasons"])
+        rows.append(row)
+    return rows
+
+
+def neutralise(value: str) -> str:
+    """Prefix a quote to text a spreadsheet would run as a formula."""
+    return "'" + value if value.lstrip(" ").startswith(FORMULA_PREFIXES) else value
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a CSV file is written."""
+
+    name: str
+    delimiter: str
+    decimal: str
+    bom: bool
+    line_terminator: str
+
+
+DIALECTS = {
+    "excel-fr": Dialect("excel-fr", ";", ",", True, "\r\n"),
+    "rfc4180": Dialect("rfc4180", ",", ".", False, "\r\n"),
+}
+
+
+class Exporter(Protocol):
+    """One output format."""
+
+    def write(
+        self, rows: list[dict[str, Any]], destination: IO[bytes], context: ExportContext
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What exporters may need besides the rows."""
+
+    dialect: Dialect
+    json_document: list[dict[str, Any]]
+    weights: dict[str, float]
+
+
+def _number(value: Any, dialect: Dialect) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{DECIMALS}f}".replace(".", dialect.decimal)
+    return str(value)
+
+
+class CsvExporter:
+    def write(
+        self, rows: list[dict[str, Any]], destination: IO[bytes], context: ExportContext
+    ) -> None:
+        dialect = context.dialect
+        text = io.StringIO(newline="")
+        writer = csv.writer(
+            text,
+            delimiter=dialect.delimiter,
+            lineterminator=dialect.line_terminator,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+        writer.writerow(COLUMN_NAMES)
+        for row in rows:
+            writer.writerow(
+                [
+                    neutralise(v) if isinstance(v, str) else _number(v, dialect)
+                    for v in (row[name] for name in COLUMN_NAMES)
+                ]
+            )
+        destination.write(("\ufeff" if dialect.bom else "").encode("utf-8"))
+        destination.write(text.getvalue().encode("utf-8"))
+
+
+class JsonExporter:
+    def write(
+        self, rows: list[dict[str, Any]], destination: IO[bytes], context: ExportContext
+    ) -> None:
+        destination.write(dumps(context.json_document).encode("utf-8"))
+
+
+class XlsxExporter:
+    def write(
+        self, rows: list[dict[str, Any]], destination: IO[bytes], context: ExportContext
+    ) -> None:
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "Shortlist"
+        sheet.append(COLUMN_NAMES)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for r, row in enumerate(rows, start=2):
+            for c, name in enumerate(COLUMN_NAMES, start=1):
+                value = row[name]
+                cell = sheet.cell(row=r, column=c)
+                if isinstance(value, str):
+                    cell.value = value
+                    cell.data_type = "s"  # never a formula, whatever it starts with
+                    if value.lstrip(" ").startswith(FORMULA_PREFIXES):
+                        cell.quotePrefix = True
+                else:
+                    cell.value = value
+                    if isinstance(value, float):
+                        cell.number_format = "0.00"
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMN_NAMES))}{max(1, len(rows) + 1)}"
+        for c, name in enumerate(COLUMN_NAMES, start=1):
+            longest = max([len(name), *(len(str(row[name] or "")) for row in rows)])
+            sheet.column_dimensions[get_column_letter(c)].width = min(60, max(8, longest + 2))
+            if name in ("explanation", "need_title", "matched_keywords"):
+                for cell in sheet[get_column_letter(c)][1:]:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+        about = book.create_sheet("Columns")
+        about.append(["column", "meaning"])
+        for cell in about[1]:
+            cell.font = Font(bold=True)
+        for name, meaning in COLUMNS:
+            about.append([name, meaning])
+        about.append([])
+        about.append(["weight", "value used"])
+        for part, value in context.weights.items():
+            about.append([part, value])
+        about.column_dimensions["A"].width = 18
+        about.column_dimensions["B"].width = 90
+        book.save(destination)
+
+
+EXPORTERS: dict[str, Callable[[], Exporter]] = {
+    ".csv": CsvExporter,
+    ".json": JsonExporter,
+    ".xlsx": XlsxExporter,
+}
+
+
+def dumps(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def exporter_for(path: str) -> Exporter:
+    if path == "-":
+        return CsvExporter()
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXPORTERS:
+        raise UsageError(
+            f"cannot tell the format of '{path}' from its extension",
+            f"use one of {', '.join(EXPORTERS)}",
+        )
+    return EXPORTERS[suffix]()
+
+
+@contextmanager
+def atomic_destination(path: Path) -> Iterator[IO[bytes]]:
+    """A file beside ``path`` that replaces it only once fully written."""
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder; give a file name such as {path}/shortlist.csv")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"{path}: folder '{folder}' does not exist")
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write here ({exc.strerror})") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        if path.exists() and not os.access(path, os.W_OK):
+            raise ExportError(f"{path}: permission denied")
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def export(
+    shortlist: Shortlist,
+    path: str,
+    dialect: str,
+    names: dict[str, tuple[str, str]],
+    weights: dict[str, float],
+) -> int:
+    """Write the shortlist to ``path`` (``-`` for standard output); return the rows written."""
+    if dialect not in DIALECTS:
+        raise UsageError(f"unknown dialect '{dialect}'", f"use one of {', '.join(DIALECTS)}")
+    exporter = exporter_for(path)
+    rows = table_rows(shortlist, names)
+    context = ExportContext(DIALECTS[dialect], json_records(shortlist), weights)
+    if path == "-":
+        exporter.write(rows, sys.stdout.buffer, context)
+        sys.stdout.buffer.flush()
+        return len(rows)
+    try:
+        with atomic_destination(Path(path)) as stream:
+            exporter.write(rows, stream, context)
+    except PermissionError as exc:
+        raise ExportError(f"{path}: permission denied ({exc.strerror})") from None
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
+    return len(rows)

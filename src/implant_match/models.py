@@ -1,0 +1,144 @@
+"""The data contract: frozen pydantic models of themes, territories, needs and enterprises.
+
+Every field carries a description: the same text feeds the JSON Schema (``schemas/``),
+editors' completion and the README. Models are strict: text is never coerced from a
+number or a boolean, and unknown fields are errors.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+SCHEMA_VERSION = 1
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+Id = Annotated[
+    str,
+    StringConstraints(pattern=ID_PATTERN, max_length=120),
+    Field(description="Lowercase slug: letters a-z, digits and single hyphens."),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class Priority(StrEnum):
+    """How urgent a need is; orders needs in reports, never candidates within a need."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def weight(self) -> int:
+        """1, 2, 3 for low, medium, high (the cohort objective uses it too)."""
+        return {"low": 1, "medium": 2, "high": 3}[self.value]
+
+
+class Record(BaseModel):
+    """Common configuration: frozen, strict, no unknown fields."""
+
+    # Lax mode still never turns a number or a boolean into text (pydantic v2), and the
+    # integer fields are StrictInt, so nothing is coerced; lax lets YAML lists fill tuples.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Theme(Record):
+    """A theme of social action; themes form a tree through ``parent``."""
+
+    id: Id
+    label: ShortText = Field(description="Human-readable name of the theme, in French.")
+    parent: Id | None = Field(
+        default=None, description="Id of the broader theme this one belongs to (no cycles)."
+    )
+    aliases: tuple[ShortText, ...] = Field(
+        default=(), description="Words or phrases that signal the theme in free text."
+    )
+
+
+class LocalActor(Record):
+    """An organisation already active on a territory: a potential partner or competitor."""
+
+    id: Id
+    name: ShortText = Field(description="Name of the organisation.")
+    themes: tuple[Id, ...] = Field(description="Ids of the themes it works on.", min_length=1)
+    description: Text | None = Field(default=None, description="What it does, in a few lines.")
+
+
+class Territory(Record):
+    """A territory an enterprise may set up in, with its authority's priorities."""
+
+    id: Id
+    name: ShortText = Field(description="Name of the territory.")
+    priority_themes: tuple[Id, ...] = Field(
+        default=(), description="Theme ids the public authority has made priorities."
+    )
+    local_actors: tuple[LocalActor, ...] = Field(
+        default=(), description="The existing local fabric of organisations."
+    )
+
+
+class Need(Record):
+    """A need identified on a territory that nobody answers well enough yet."""
+
+    id: Id
+    territory: Id = Field(description="Id of the territory where the need was identified.")
+    title: ShortText = Field(description="Short title of the need.")
+    description: Text = Field(description="What is missing, for whom, in a few sentences.")
+    themes: tuple[Id, ...] = Field(description="Ids of the themes of the need.", min_length=1)
+    keywords: tuple[ShortText, ...] = Field(
+        default=(), description="Words or phrases an answer to the need would mention."
+    )
+    priority: Priority = Field(
+        default=Priority.MEDIUM, description="low, medium or high (default medium)."
+    )
+    source: ShortText | None = Field(default=None, description="Who identified the need.")
+
+
+class Enterprise(Record):
+    """A social enterprise whose impact is proven elsewhere, candidate for implantation."""
+
+    id: Id
+    name: ShortText = Field(description="Name of the enterprise.")
+    description: Text = Field(description="What it does, for whom, how.")
+    themes: tuple[Id, ...] = Field(description="Ids of the themes it works on.", min_length=1)
+    keywords: tuple[ShortText, ...] = Field(
+        default=(), description="Words or phrases describing its activity."
+    )
+    origin: ShortText = Field(description="Where its impact was proven (city, region, country).")
+    founded: StrictInt | None = Field(
+        default=None, ge=1800, le=2100, description="Year of foundation (a four-digit year)."
+    )
+    target_territories: tuple[Id, ...] | None = Field(
+        default=None,
+        description="Territory ids it wants to set up in; absent means open to any territory.",
+    )
+    legal_form: ShortText | None = Field(
+        default=None, description="Legal form (association, SCOP, SCIC, SAS ESUS...)."
+    )
+    website: ShortText | None = Field(default=None, description="Web address.")
+    impact: Text | None = Field(default=None, description="Evidence of impact, in free text.")
+
+    def accepts(self, territory_id: str) -> bool:
+        """The hard rule: False when ``target_territories`` excludes the territory."""
+        return self.target_territories is None or territory_id in self.target_territories
+
+
+class NeedsFile(Record):
+    """Contents of ``needs.yaml``: themes, territories and needs."""
+
+    schema_version: StrictInt = Field(description="Version of the data format; must be 1.")
+    themes: tuple[Theme, ...] = Field(description="The theme taxonomy.", min_length=1)
+    territories: tuple[Territory, ...] = Field(description="Territories.", min_length=1)
+    needs: tuple[Need, ...] = Field(default=(), description="Needs identified on territories.")
+
+
+class EnterprisesFile(Record):
+    """Contents of ``enterprises.yaml``: candidate enterprises."""
+
+    schema_version: StrictInt = Field(description="Version of the data format; must be 1.")
+    enterprises: tuple[Enterprise, ...] = Field(
+        default=(), description="Candidate social enterprises."
+    )

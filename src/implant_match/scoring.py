@@ -1,0 +1,687 @@
+"""Score stage: the fit of every enterprise to every need, as a sum of named parts.
+
+``score = themes + text + keywords + complementarity`` where each evidence part is
+``100 x raw x weight`` (raw similarity in [0, 1], weights summing to 1) and
+complementarity is ``-(share x duplication)`` of that subtotal: an enterprise that
+duplicates a local actor of the need's territory loses part of its fit.
+
+* **themes**: soft overlap through the taxonomy. Each need theme is matched to the
+  enterprise's closest theme (1 exact, 0.8 per level when the enterprise is more specific,
+  0.6 per level when broader, 0.35 for siblings): recall; each enterprise theme to the need's
+  closest: precision. ``raw = recall^0.7 x precision^0.3``, so listing every theme of the
+  taxonomy does not pay.
+* **text**: cosine of TF-IDF vectors of stems and concepts (lexicon groups, theme aliases),
+  after typo folding; long texts that list every word of the field get a large norm, so
+  each shared word counts for little.
+* **keywords**: share of the need's keywords (weight 1) and themes (through their aliases,
+  weight 0.5) found in the enterprise's text, damped for texts far longer than usual.
+* **complementarity**: duplication of the closest local actor (shared themes x similar
+  text); at or above ``COMPETITOR_THRESHOLD`` the actor is a competitor and the score drops.
+
+All pairs are scored with whole-matrix operations (numpy, scipy.sparse), chunk by chunk;
+:func:`reference_raw` scores one pair with plain Python from the same definitions, and a
+test holds the two together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from implant_match.analysis import Analysed, Analysis
+from implant_match.dataset import Dataset
+from implant_match.models import Enterprise, Need, Territory
+from implant_match.weights import EVIDENCE_PARTS, Weights
+
+EXACT, NARROWER, BROADER, SIBLING = 1.0, 0.8, 0.6, 0.35
+RECALL_EXPONENT = 0.7
+WORD_SHARE = 0.5  # the rest is character n-grams
+TEXT_SCALE = 0.45  # a cosine this high already means the two texts speak of the same thing
+KEYWORD_THEME_WEIGHT = 0.5
+KEYWORD_MIN_TOTAL = 1.0  # below this total weight, as if key terms were missing
+FOCUS_BREADTH_FACTOR = 2.0  # texts naming up to twice the usual number of concepts...
+FOCUS_MARGIN = 2.0  # ...plus two are not damped
+DUP_TEXT_SCALE = 0.25
+COMPETITOR_THRESHOLD = 0.45
+PARTNER_THEME = 0.35
+PARTNER_TEXT = 0.12
+MAX_PARTNERS = 3
+CHUNK = 4096
+
+
+# -- records --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Component:
+    """One named part of a score, with the evidence behind it."""
+
+    name: str
+    raw: float  # similarity in [0, 1]
+    weight: float  # negative for the complementarity penalty
+    points: float  # 100 x raw x weight
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThemeLink:
+    """How one need theme was met by one enterprise theme."""
+
+    need_theme: str
+    enterprise_theme: str
+    how: str  # exact, narrower, broader, sibling
+    similarity: float
+
+
+@dataclass(frozen=True)
+class ActorLink:
+    """A local actor of the need's territory, as a partner or a competitor."""
+
+    actor_id: str
+    name: str
+    duplication: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """One enterprise for one need: the score, its parts, and why."""
+
+    need_id: str
+    enterprise_id: str
+    score: float
+    components: tuple[Component, ...]
+    theme_links: tuple[ThemeLink, ...]
+    matched_words: tuple[str, ...]
+    matched_keywords: tuple[str, ...]
+    lexicon_links: tuple[str, ...]  # "FLE ≈ français langue étrangère"
+    partners: tuple[ActorLink, ...]
+    competitors: tuple[ActorLink, ...]
+    missing_themes: tuple[str, ...]
+    missing_keywords: tuple[str, ...]
+    reasons: tuple[str, ...]
+    headline: str = ""  # the one-line reason that matters most, for tables
+    matched_terms: frozenset[str] = field(default=frozenset(), compare=False)
+
+    @property
+    def matched_themes(self) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(
+                link.need_theme for link in self.theme_links if link.how in ("exact", "narrower")
+            )
+        )
+
+    def component(self, name: str) -> Component:
+        return next(c for c in self.components if c.name == name)
+
+    @property
+    def points(self) -> dict[str, float]:
+        return {c.name: c.points for c in self.components}
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A pair the hard territory rule keeps out of every ranking."""
+
+    need_id: str
+    enterprise_id: str
+    reason: str
+
+
+# -- the taxonomy ---------------------------------------------------------------------
+
+
+def theme_similarity(dataset: Dataset) -> tuple[list[str], np.ndarray]:
+    """Matrix ``S[need_theme, enterprise_theme]`` of soft similarities through the tree."""
+    ids = list(dataset.themes)
+    index = {t: i for i, t in enumerate(ids)}
+    parent = {t.id: t.parent for t in dataset.themes.values()}
+
+    def ancestors(theme: str) -> list[str]:
+        chain: list[str] = []
+        current = parent.get(theme)
+        while current is not None and current in index and current not in chain:
+            chain.append(current)
+            current = parent.get(current)
+        return chain
+
+    lineage = {t: ancestors(t) for t in ids}
+    matrix = np.zeros((len(ids), len(ids)), dtype=np.float64)
+    for a in ids:
+        for b in ids:
+            matrix[index[a], index[b]] = link_strength(a, b, lineage)[1]
+    return ids, matrix
+
+
+def link_strength(
+    need_theme: str, enterprise_theme: str, lineage: dict[str, list[str]]
+) -> tuple[str, float]:
+    """(how, similarity) of an enterprise theme for a need theme."""
+    if need_theme == enterprise_theme:
+        return "exact", EXACT
+    up = lineage.get(enterprise_theme, [])
+    if need_theme in up:
+        return "narrower", NARROWER ** (up.index(need_theme) + 1)
+    down = lineage.get(need_theme, [])
+    if enterprise_theme in down:
+        return "broader", BROADER ** (down.index(enterprise_theme) + 1)
+    if up and down and up[0] == down[0]:
+        return "sibling", SIBLING
+    return "", 0.0
+
+
+# -- the vectorised scorer ------------------------------------------------------------
+
+
+@dataclass
+class RawParts:
+    """Raw similarities for a block of needs x enterprises."""
+
+    themes: np.ndarray
+    text: np.ndarray
+    keywords: np.ndarray
+    duplication: np.ndarray
+    allowed: np.ndarray  # the hard territory rule
+
+    def scores(self, weights: Weights) -> np.ndarray:
+        w = weights.normalised()
+        subtotal = 100.0 * sum(w[p] * getattr(self, p) for p in EVIDENCE_PARTS)
+        return np.asarray(subtotal * (1.0 - w["complementarity"] * self.duplication))
+
+
+class Scorer:
+    """Every pair's raw parts, computed with sparse and dense matrix products."""
+
+    def __init__(self, dataset: Dataset, analysis: Analysis) -> None:
+        self.dataset = dataset
+        self.analysis = analysis
+        self.needs: list[Need] = list(dataset.needs)
+        self.enterprises: list[Enterprise] = list(dataset.enterprises)
+        self.need_index = {n.id: i for i, n in enumerate(self.needs)}
+        self.enterprise_index = {e.id: j for j, e in enumerate(self.enterprises)}
+        terms = sorted(
+            {
+                t
+                for doc in (
+                    *analysis.needs.values(),
+                    *analysis.enterprises.values(),
+                    *analysis.actors.values(),
+                )
+                for t in doc.terms
+            }
+            | {t for items in analysis.need_keywords.values() for _, ts in items for t in ts}
+            | {f"#{t}" for t in dataset.themes}
+        )
+        grams = sorted(
+            {
+                g
+                for doc in (*analysis.needs.values(), *analysis.enterprises.values())
+                for g in doc.grams
+            }
+        )
+        terms = [*terms, *grams]
+        self.vocab = {t: i for i, t in enumerate(terms)}
+        self.idf = np.array([analysis.weight(t) for t in terms], dtype=np.float64)
+
+        need_docs = [analysis.needs[n.id] for n in self.needs]
+        ent_docs = [analysis.enterprises[e.id] for e in self.enterprises]
+        self.need_vectors = self._tfidf([d.terms for d in need_docs])
+        self.enterprise_vectors = self._tfidf([d.terms for d in ent_docs])
+        self.need_grams = self._tfidf([d.grams for d in need_docs])
+        self.enterprise_grams = self._tfidf([d.grams for d in ent_docs])
+        self.enterprise_presence = self._presence(
+            [analysis.enterprises[e.id] for e in self.enterprises]
+        )
+        breadth = np.array([concept_breadth(d) for d in ent_docs], dtype=np.float64)
+        self.reference_breadth = float(np.median(breadth)) if len(breadth) else 1.0
+        self.focus = focus(breadth, self.reference_breadth)
+
+        self.theme_ids, self.theme_sim = theme_similarity(dataset)
+        theme_col = {t: i for i, t in enumerate(self.theme_ids)}
+        self.need_themes = _incidence([n.themes for n in self.needs], theme_col)
+        self.enterprise_themes = _incidence([e.themes for e in self.enterprises], theme_col)
+        self._keyword_matrices()
+        self._actor_matrices(theme_col)
+
+        territory_ids = list(dataset.territories)
+        self.territory_col = {t: i for i, t in enumerate(territory_ids)}
+        self.need_territory = np.array(
+            [self.territory_col.get(n.territory, -1) for n in self.needs], dtype=np.int64
+        )
+        allowed = np.ones((len(self.enterprises), len(territory_ids)), dtype=bool)
+        for j, enterprise in enumerate(self.enterprises):
+            if enterprise.target_territories is not None:
+                allowed[j] = [t in enterprise.target_territories for t in territory_ids]
+        self.enterprise_allowed = allowed
+
+    # construction helpers
+
+    def _tfidf(self, docs: Sequence[dict[str, float]]) -> sparse.csr_matrix:
+        rows, cols, vals = [], [], []
+        for i, doc in enumerate(docs):
+            for term, tf in doc.items():
+                col = self.vocab[term]
+                rows.append(i)
+                cols.append(col)
+                vals.append((1.0 + math.log(tf)) * self.idf[col] if tf >= 1 else tf * self.idf[col])
+        matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.vocab)))
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+
+    def _presence(self, docs: Sequence[Analysed]) -> sparse.csr_matrix:
+        rows, cols = [], []
+        for i, doc in enumerate(docs):
+            for term in doc.terms:
+                rows.append(i)
+                cols.append(self.vocab[term])
+        return sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(len(docs), len(self.vocab))
+        )
+
+    def _keyword_matrices(self) -> None:
+        concept_rows, stem_rows, owners, item_weights = [], [], [], []
+        for i, need in enumerate(self.needs):
+            for _, terms in self.analysis.need_keywords[need.id]:
+                concepts = [t for t in terms if t[0] in "@#"]
+                stems = [t for t in terms if t[0] not in "@#"]
+                concept_rows.append(concepts)
+                stem_rows.append(stems)
+                owners.append(i)
+                item_weights.append(1.0)
+            for theme in need.themes:
+                concept_rows.append([f"#{theme}"])
+                stem_rows.append([])
+                owners.append(i)
+                item_weights.append(KEYWORD_THEME_WEIGHT)
+        n_items = len(owners)
+        self.item_concepts = self._item_matrix(concept_rows, fraction=False)
+        self.item_stems = self._item_matrix(stem_rows, fraction=True)
+        weights = np.array(item_weights)
+        totals = (
+            np.bincount(owners, weights=weights, minlength=len(self.needs))
+            if owners
+            else np.zeros(len(self.needs))
+        )
+        # a need with few key terms gets little from this part: one alias is thin evidence
+        totals = np.maximum(totals, KEYWORD_MIN_TOTAL)
+        self.need_items = sparse.csr_matrix(
+            (weights / totals[owners] if owners else [], (owners, list(range(n_items)))),
+            shape=(len(self.needs), n_items),
+        )
+
+    def _item_matrix(self, rows: list[list[str]], fraction: bool) -> sparse.csr_matrix:
+        r, c, v = [], [], []
+        for i, terms in enumerate(rows):
+            for term in terms:
+                r.append(i)
+                c.append(self.vocab[term])
+                v.append(1.0 / len(terms) if fraction else 1.0)
+        return sparse.csr_matrix((v, (r, c)), shape=(len(rows), len(self.vocab)))
+
+    def _actor_matrices(self, theme_col: dict[str, int]) -> None:
+        self.actors: list[tuple[Territory, Any]] = [
+            (territory, actor)
+            for territory in self.dataset.territories.values()
+            for actor in territory.local_actors
+        ]
+        self.actor_vectors = self._tfidf(
+            [self.analysis.actors[(t.id, a.id)].terms for t, a in self.actors]
+        )
+        self.actor_themes = _incidence([a.themes for _, a in self.actors], theme_col)
+        self.actor_territory = np.array(
+            [list(self.dataset.territories).index(t.id) for t, _ in self.actors], dtype=np.int64
+        )
+
+    # scoring
+
+    def raw(self, need_rows: np.ndarray, ent_rows: slice | np.ndarray) -> RawParts:
+        """Raw parts for the needs ``need_rows`` x the enterprises in ``ent_rows``."""
+        n_themes = self.need_themes[need_rows]
+        e_themes = self.enterprise_themes[ent_rows]
+        themes = soft_overlap(n_themes, e_themes, self.theme_sim)
+
+        cosine = (self.need_vectors[need_rows] @ self.enterprise_vectors[ent_rows].T).toarray()
+        grams = (self.need_grams[need_rows] @ self.enterprise_grams[ent_rows].T).toarray()
+        text = text_similarity(cosine, grams) * self.focus[ent_rows][None, :]
+
+        presence = self.enterprise_presence[ent_rows]
+        concept_hit = (presence @ self.item_concepts.T).toarray()
+        stem_hit = (presence @ self.item_stems.T).toarray()
+        credit = np.maximum(np.minimum(concept_hit, 1.0), np.minimum(stem_hit, 1.0))
+        keywords = (self.need_items[need_rows] @ credit.T) * self.focus[ent_rows][None, :]
+        keywords = np.minimum(np.asarray(keywords), 1.0)
+
+        dup_by_territory = self._duplication(ent_rows)  # (ents, territories)
+        territory = self.need_territory[need_rows]
+        valid = territory >= 0
+        duplication = np.zeros_like(themes)
+        if dup_by_territory.shape[1]:
+            duplication[valid] = dup_by_territory[:, territory[valid]].T
+        duplication = np.where(duplication >= COMPETITOR_THRESHOLD, duplication, 0.0)
+        allowed = np.zeros_like(themes, dtype=bool)
+        allowed[valid] = self.enterprise_allowed[ent_rows][:, territory[valid]].T
+        return RawParts(themes, text, keywords, duplication, allowed)
+
+    def _duplication(self, ent_rows: slice | np.ndarray) -> np.ndarray:
+        n_ent = self.enterprise_themes[ent_rows].shape[0]
+        n_terr = len(self.territory_col)
+        if not self.actors:
+            return np.zeros((n_ent, n_terr))
+        dup = duplication(
+            self.enterprise_themes[ent_rows],
+            self.actor_themes,
+            (self.enterprise_vectors[ent_rows] @ self.actor_vectors.T).toarray(),
+        )
+        out = np.zeros((n_ent, n_terr))
+        for k in range(n_terr):
+            cols = self.actor_territory == k
+            if cols.any():
+                out[:, k] = dup[:, cols].max(axis=1)
+        return out
+
+    def blocks(self, need_rows: np.ndarray, chunk: int = CHUNK) -> Iterator[tuple[slice, RawParts]]:
+        """Raw parts for ``need_rows`` x all enterprises, ``chunk`` enterprises at a time."""
+        for start in range(0, len(self.enterprises), chunk):
+            rows = slice(start, min(start + chunk, len(self.enterprises)))
+            yield rows, self.raw(need_rows, rows)
+
+
+def text_similarity(word_cosine: np.ndarray, gram_cosine: np.ndarray) -> np.ndarray:
+    """Blend of word and character n-gram cosines, scaled so that close texts reach 1."""
+    blend = WORD_SHARE * word_cosine + (1 - WORD_SHARE) * gram_cosine
+    return np.asarray(np.minimum(1.0, blend / TEXT_SCALE))
+
+
+def _incidence(theme_lists: Sequence[Sequence[str]], col: dict[str, int]) -> np.ndarray:
+    matrix = np.zeros((len(theme_lists), len(col)), dtype=np.float64)
+    for i, themes in enumerate(theme_lists):
+        for theme in themes:
+            if theme in col:
+                matrix[i, col[theme]] = 1.0
+    return matrix
+
+
+def soft_overlap(need_themes: np.ndarray, ent_themes: np.ndarray, sim: np.ndarray) -> np.ndarray:
+    """``recall^a x precision^(1-a)`` of theme sets through the similarity matrix."""
+    n_count = need_themes.sum(axis=1, keepdims=True)
+    e_count = ent_themes.sum(axis=1, keepdims=True)
+    # best[t, j]: how well enterprise j covers theme t; back[u, i]: how well need i covers u
+    best = (
+        np.stack([(ent_themes * sim[t]).max(axis=1) for t in range(sim.shape[0])])
+        if sim.size
+        else np.zeros((0, ent_themes.shape[0]))
+    )
+    back = (
+        np.stack([(need_themes * sim[:, u]).max(axis=1) for u in range(sim.shape[0])])
+        if sim.size
+        else np.zeros((0, need_themes.shape[0]))
+    )
+    recall = (need_themes @ best) / np.maximum(n_count, 1)
+    precision = ((ent_themes @ back) / np.maximum(e_count, 1)).T
+    return np.asarray(np.power(recall, RECALL_EXPONENT) * np.power(precision, 1 - RECALL_EXPONENT))
+
+
+def concept_breadth(doc: Analysed) -> int:
+    """How many distinct themes and lexicon groups a text speaks of."""
+    return sum(1 for term in doc.terms if term[0] in "#@")
+
+
+def focus(breadth: np.ndarray, reference: float) -> np.ndarray:
+    """Damping of text evidence for texts that speak of everything (keyword stuffing).
+
+    1 up to ``FOCUS_BREADTH_FACTOR`` x the median breadth (plus a margin), then inversely
+    proportional: a text naming every theme of the field proves nothing about any one.
+    """
+    limit = max(reference, 1.0) * FOCUS_BREADTH_FACTOR + FOCUS_MARGIN
+    return np.asarray(np.minimum(1.0, limit / np.maximum(breadth, 1.0)))
+
+
+def duplication(ent_themes: np.ndarray, actor_themes: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+    """How much each enterprise duplicates each actor: shared themes x similar text."""
+    inter = ent_themes @ actor_themes.T
+    union = ent_themes.sum(axis=1)[:, None] + actor_themes.sum(axis=1)[None, :] - inter
+    jaccard = inter / np.maximum(union, 1.0)
+    return np.asarray(jaccard * (0.4 + 0.6 * np.minimum(1.0, cosine / DUP_TEXT_SCALE)))
+
+
+# -- one pair, with its evidence ------------------------------------------------------
+
+
+def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Weights) -> Match:
+    """Score one pair through the same matrices as the ranking, and gather its evidence."""
+    i = scorer.need_index[need.id]
+    j = scorer.enterprise_index[enterprise.id]
+    raw = scorer.raw(np.array([i]), slice(j, j + 1))
+    w = weights.normalised()
+    values = {p: float(getattr(raw, p)[0, 0]) for p in EVIDENCE_PARTS}
+    subtotal = 100.0 * sum(w[p] * values[p] for p in EVIDENCE_PARTS)
+    dup = float(raw.duplication[0, 0])
+    analysis = scorer.analysis
+    need_doc = analysis.needs[need.id]
+    ent_doc = analysis.enterprises[enterprise.id]
+    dataset = scorer.dataset
+
+    lineage = _lineage(dataset)
+    links, missing_themes = [], []
+    for theme in need.themes:
+        best = max(
+            ((*link_strength(theme, u, lineage), u) for u in enterprise.themes),
+            key=lambda x: (x[1], x[2] == theme, x[2]),
+        )
+        if best[1] > 0:
+            links.append(ThemeLink(theme, best[2], best[0], best[1]))
+        if best[0] not in ("exact", "narrower"):
+            missing_themes.append(theme)
+
+    shared = need_doc.term_set & ent_doc.term_set
+    shared_stems = sorted(
+        (t for t in shared if t[0] not in "@#"), key=lambda t: (-analysis.weight(t), t)
+    )
+    words = tuple(
+        _surface(need_doc, ent_doc, t, need, enterprise, analysis) for t in shared_stems[:10]
+    )
+    lexicon_links = tuple(
+        f"{need_doc.concepts[t]} ≈ {ent_doc.concepts[t]}"
+        for t in sorted(shared)
+        if t.startswith("@") and _differs(need_doc.concepts[t], ent_doc.concepts[t])
+    )
+
+    matched_kw: list[str] = []
+    missing_kw: list[str] = []
+    for keyword, terms in analysis.need_keywords[need.id]:
+        concepts = [t for t in terms if t[0] in "@#"]
+        stems = [t for t in terms if t[0] not in "@#"]
+        hit = any(t in ent_doc.terms for t in concepts) or (
+            bool(stems) and sum(t in ent_doc.terms for t in stems) / len(stems) >= 0.5
+        )
+        (matched_kw if hit else missing_kw).append(keyword)
+    alias_hits = [ent_doc.concepts[f"#{t}"] for t in need.themes if f"#{t}" in ent_doc.concepts]
+
+    partners, competitors = actor_links(scorer, enterprise, need.territory)
+    evidence = {
+        "themes": tuple(
+            f"{_label(dataset, link.need_theme)} ({link.how}"
+            + (f" via {_label(dataset, link.enterprise_theme)})" if link.how != "exact" else ")")
+            for link in links
+        ),
+        "text": (*words[:6], *lexicon_links),
+        "keywords": (*matched_kw, *(f"{form} (theme alias)" for form in alias_hits)),
+    }
+    components = [
+        Component(p, values[p], w[p], 100.0 * values[p] * w[p], evidence[p]) for p in EVIDENCE_PARTS
+    ]
+    penalty_raw = dup * subtotal / 100.0
+    components.append(
+        Component(
+            "complementarity",
+            penalty_raw,
+            -w["complementarity"],
+            100.0 * penalty_raw * -w["complementarity"],
+            tuple(f"duplicates {c.name} ({c.duplication:.2f})" for c in competitors),
+        )
+    )
+    score = sum(c.points for c in components)
+    match = Match(
+        need_id=need.id,
+        enterprise_id=enterprise.id,
+        score=score,
+        components=tuple(components),
+        theme_links=tuple(links),
+        matched_words=words,
+        matched_keywords=tuple(dict.fromkeys([*matched_kw, *alias_hits])),
+        lexicon_links=lexicon_links,
+        partners=partners,
+        competitors=competitors,
+        missing_themes=tuple(missing_themes),
+        missing_keywords=tuple(missing_kw),
+        reasons=(),
+        matched_terms=frozenset(shared),
+    )
+    return _with_reasons(match, dataset)
+
+
+def _differs(a: str, b: str) -> bool:
+    from implant_match.text import normalise
+
+    return normalise(a) != normalise(b)
+
+
+def _lineage(dataset: Dataset) -> dict[str, list[str]]:
+    parent = {t.id: t.parent for t in dataset.themes.values()}
+    out: dict[str, list[str]] = {}
+    for theme in parent:
+        chain: list[str] = []
+        current = parent.get(theme)
+        while current is not None and current in parent and current not in chain:
+            chain.append(current)
+            current = parent.get(current)
+        out[theme] = chain
+    return out
+
+
+def _label(dataset: Dataset, theme_id: str) -> str:
+    theme = dataset.themes.get(theme_id)
+    return theme.label if theme else theme_id
+
+
+def _surface(
+    need_doc: Analysed,
+    ent_doc: Analysed,
+    term: str,
+    need: Need,
+    enterprise: Enterprise,
+    analysis: Analysis,
+) -> str:
+    """The need's own word for a shared stem (as the user wrote it, accents included)."""
+    from implant_match.analysis import highlight_spans
+
+    for text in (need.title, need.description, *need.keywords):
+        spans = highlight_spans(text, frozenset({term}), analysis)
+        if spans:
+            start, end = spans[0]
+            return text[start:end].lower()
+    return term
+
+
+def actor_links(
+    scorer: Scorer, enterprise: Enterprise, territory_id: str
+) -> tuple[tuple[ActorLink, ...], tuple[ActorLink, ...]]:
+    """Local actors of the territory that would partner with, or compete against, it."""
+    territory = scorer.dataset.territories.get(territory_id)
+    if territory is None or not territory.local_actors:
+        return (), ()
+    j = scorer.enterprise_index[enterprise.id]
+    lineage = _lineage(scorer.dataset)
+    rows = [k for k, (t, _) in enumerate(scorer.actors) if t.id == territory_id]
+    cosine = (scorer.enterprise_vectors[j] @ scorer.actor_vectors[rows].T).toarray()[0]
+    dup = duplication(
+        scorer.enterprise_themes[j : j + 1], scorer.actor_themes[rows], cosine[None, :]
+    )[0]
+    partners: list[tuple[float, ActorLink]] = []
+    competitors: list[ActorLink] = []
+    for k, row in enumerate(rows):
+        actor = scorer.actors[row][1]
+        shared = sorted(set(actor.themes) & set(enterprise.themes))
+        if dup[k] >= COMPETITOR_THRESHOLD:
+            competitors.append(
+                ActorLink(
+                    actor.id,
+                    actor.name,
+                    float(dup[k]),
+                    f"same themes ({', '.join(shared)}) and similar work",
+                )
+            )
+            continue
+        relation = max(
+            (link_strength(a, e, lineage)[1] for a in actor.themes for e in enterprise.themes),
+            default=0.0,
+        )
+        if relation >= PARTNER_THEME or cosine[k] >= PARTNER_TEXT:
+            why = "neighbouring themes" if not shared else f"shares {', '.join(shared)}"
+            if cosine[k] >= PARTNER_TEXT:
+                why += ", same beneficiaries"
+            strength = relation + float(cosine[k])
+            partners.append((strength, ActorLink(actor.id, actor.name, float(dup[k]), why)))
+    partners.sort(key=lambda p: (-p[0], p[1].actor_id))
+    competitors.sort(key=lambda a: (-a.duplication, a.actor_id))
+    return tuple(link for _, link in partners[:MAX_PARTNERS]), tuple(competitors)
+
+
+def _with_reasons(match: Match, dataset: Dataset) -> Match:
+    reasons = []
+    ordered = sorted(match.components, key=lambda c: (-abs(c.points), c.name))
+    for component in ordered:
+        if component.name == "themes" and match.theme_links:
+            exact = [
+                _label(dataset, link.need_theme)
+                for link in match.theme_links
+                if link.how == "exact"
+            ]
+            other = [
+                f"{_label(dataset, link.need_theme)} ({link.how})"
+                for link in match.theme_links
+                if link.how != "exact"
+            ]
+            reasons.append("Shares the need's themes: " + ", ".join([*exact, *other]) + ".")
+        elif component.name == "text" and (match.matched_words or match.lexicon_links):
+            said = ", ".join([*match.matched_words[:5], *match.lexicon_links[:2]])
+            reasons.append(f"Speaks of the same things: {said}.")
+        elif component.name == "keywords" and match.matched_keywords:
+            total = len(match.matched_keywords) + len(match.missing_keywords)
+            reasons.append(
+                f"Shows {len(match.matched_keywords)} of the need's key terms"
+                f" ({total} sought): {', '.join(match.matched_keywords[:5])}."
+            )
+        elif component.name == "complementarity" and match.competitors:
+            names = ", ".join(c.name for c in match.competitors)
+            reasons.append(
+                f"Would compete with {names}, already active on the territory "
+                f"({component.points:+.1f} points)."
+            )
+    if match.partners:
+        reasons.append("Could partner with " + ", ".join(p.name for p in match.partners[:3]) + ".")
+    if not reasons:
+        reasons.append("Little in common with the need.")
+    return Match(
+        **{**match.__dict__, "reasons": tuple(reasons), "headline": _headline(match, ordered)}
+    )
+
+
+def _headline(match: Match, ordered: Sequence[Component]) -> str:
+    """A short phrase for the strongest evidence beyond the themes (which tables show)."""
+    for component in ordered:
+        if component.name == "complementarity" and match.competitors:
+            return f"duplicates {match.competitors[0].name}"
+        if component.name == "keywords" and match.matched_keywords:
+            return "key terms: " + ", ".join(match.matched_keywords[:3])
+        if component.name == "text" and (match.lexicon_links or match.matched_words):
+            return "says: " + ", ".join([*match.lexicon_links[:1], *match.matched_words[:3]])
+    if match.theme_links:
+        return "themes only"
+    return "little in common"

@@ -1,0 +1,67 @@
+"""Normalise stage, word level: French-aware folding, tokens, stop words and stems.
+
+``"L’accès à l'Œuvre d’insertion"`` -> ``["acces", "oeuvre", "insertion"]`` -> stems.
+Accents are folded so that text typed without accents meets text typed with them;
+elisions (l', d', qu', jusqu'...) are cut; stems come from the Snowball French stemmer, so
+that "réfugié/réfugiées" and "rénover/rénovation" meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l"})
+_ELISION = re.compile(r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+# Function words that carry no evidence, accent-folded. Kept short on purpose: words such
+# as "sans" (sans-abri), "non" (non-alimentaire) or "fin" (fin de vie) carry meaning here.
+STOP_WORDS = frozenset(
+    """
+    a afin ai aie ainsi alors apres au aucun aucune aupres aussi autre autres aux avec avoir
+    bien c ca car ce ceci cela celle celles celui ces cet cette ceux chaque chez ci comme
+    comment d dans de des deja donc dont du e elle elles en encore entre est et etaient
+    etait ete etre eu eux fait faire font grace il ils j je l la le les leur leurs lors lui
+    m ma mais me meme memes mes moi moins mon n ne ni nos notre nous on ont or ou par parce
+    parmi pas peu peut plus pour pourquoi qu quand que quel quelle quelles quels qui quoi s
+    sa se selon ses si sien soi soit son sont sous sur t ta te tes toi ton tous tout toute
+    toutes tres tu un une unes uns vers via voici voila vos votre vous y ont sera seront etc
+    cas dont ainsi tel telle tels telles deux trois plusieurs toujours souvent ici la-bas
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """NFC, casefold, ligatures, accents and apostrophes folded; punctuation kept."""
+    text = unicodedata.normalize("NFC", text).casefold().translate(_APOSTROPHES)
+    text = text.translate(_LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalise(text: str) -> str:
+    """Folded text with elisions cut and punctuation turned into single spaces."""
+    return " ".join(_NON_WORD.split(_ELISION.sub(" ", fold(text)))).strip()
+
+
+def words(text: str) -> list[str]:
+    """Normalised words, stop words removed (order kept, for phrase matching)."""
+    return [
+        w for w in normalise(text).split() if (w not in STOP_WORDS and len(w) > 1) or w.isdigit()
+    ]
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball French stem of one folded word (cached: vocabularies repeat)."""
+    return _stemmer().stemWord(word) if len(word) > 3 and not word.isdigit() else word
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("french")

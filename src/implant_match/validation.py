@@ -1,0 +1,518 @@
+"""Validate stage: plain loaded data -> models, plus every located problem at once.
+
+Three passes, each collecting problems rather than stopping at the first:
+
+1. the shape and schema of each file (pydantic), turned into readable messages that name
+   the offending field, value or id and point at its line;
+2. the references across the two files (themes, parents, territories), with the closest
+   valid id as a suggestion, duplicate ids and cycles in the theme tree;
+3. warnings that do not make the data unusable: near-duplicate enterprise names, themes
+   never used, priority themes with no need.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from implant_match.errors import Problem, did_you_mean
+from implant_match.loading import Document, PathKey, SourceMap, Yaml11Scalar
+from implant_match.models import (
+    SCHEMA_VERSION,
+    Enterprise,
+    EnterprisesFile,
+    Need,
+    NeedsFile,
+    Territory,
+    Theme,
+)
+
+_ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "themes": Theme,
+    "territories": Territory,
+    "needs": Need,
+    "enterprises": Enterprise,
+}
+_KIND = {
+    "themes": "theme",
+    "territories": "territory",
+    "needs": "need",
+    "enterprises": "enterprise",
+    "local_actors": "local actor",
+}
+
+
+@dataclass
+class Validated:
+    """What validation keeps: the usable records of both files and every problem found."""
+
+    needs_file: NeedsFile | None
+    enterprises_file: EnterprisesFile | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+
+# -- pass 1: schema ---------------------------------------------------------------------
+
+
+def validate_schema(
+    document: Document, model: type[NeedsFile] | type[EnterprisesFile]
+) -> tuple[Any, list[Problem]]:
+    """Validate one file against its model; on failure keep every record that is valid."""
+    source = document.source
+    data = document.data
+    expected = ", ".join(model.model_fields)
+    if not isinstance(data, dict):
+        found = _describe(data)
+        return None, [
+            source.problem((), f"expected a mapping with the keys {expected}; found {found}")
+        ]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = problems_from_validation_error(document, model, exc)
+    problems.extend(_schema_version_problems(source, data))
+    return _salvage(data, model, source), problems
+
+
+def problems_from_validation_error(
+    document: Document, model: type[BaseModel], exc: ValidationError
+) -> list[Problem]:
+    """One located, readable problem per pydantic error."""
+    return [_problem_from_error(document.source, model, e, document.data) for e in exc.errors()]
+
+
+def _schema_version_problems(source: SourceMap, data: dict[str, Any]) -> list[Problem]:
+    version = data.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version != SCHEMA_VERSION:
+        return [
+            source.problem(
+                ("schema_version",),
+                f"unsupported schema_version {version}; "
+                f"this version of implant-match reads {SCHEMA_VERSION}",
+            )
+        ]
+    return []
+
+
+def _salvage(data: dict[str, Any], model: type[BaseModel], source: SourceMap) -> Any:
+    """Build the file model from its valid records only, so reference checks can go on."""
+    values: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+    for name in model.model_fields:
+        if name == "schema_version":
+            continue
+        item_model = _ITEM_MODELS[name]
+        adapter = TypeAdapter(item_model)
+        raw = data.get(name)
+        kept, indices = [], []
+        for index, item in enumerate(raw if isinstance(raw, list) else []):
+            try:
+                kept.append(adapter.validate_python(item))
+            except ValidationError:
+                continue
+            indices.append(index)
+        values[name] = tuple(kept)
+        source.record_indices[(name,)] = indices
+    return model.model_construct(**values)
+
+
+def _problem_from_error(
+    source: SourceMap, model: type[BaseModel], error: Any, data: Any
+) -> Problem:
+    loc: PathKey = tuple(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
+    name = str(loc[-1]) if loc else ""
+    where = _where(loc, data)
+    if kind == "extra_forbidden":
+        allowed = _model_at(model, loc[:-1]).model_fields
+        return source.problem(
+            loc,
+            f"unknown field '{name}'{where}{did_you_mean(name, allowed)}",
+            key=True,
+            hint=f"allowed fields: {', '.join(allowed)}",
+        )
+    if kind == "missing":
+        return source.problem(loc[:-1], f"missing required field '{name}'{where}", key=True)
+    if loc and loc[-1] == "schema_version" and kind == "int_type":
+        return source.problem(
+            loc, f"schema_version must be the number {SCHEMA_VERSION}, found {_describe(value)}"
+        )
+    field_name = _field_name(loc)
+    if isinstance(value, Yaml11Scalar):
+        hint = (
+            f'write {field_name}: "{value.text}"'
+            if kind != "int_type"
+            else "write the number without leading zeros or separators"
+        )
+        return source.problem(
+            loc,
+            f"{field_name}: unquoted '{value.text}' is read as "
+            f"{value.yaml11_reading} by YAML 1.1 tools{where}",
+            hint=hint,
+        )
+    message = _message_for(kind, field_name, value, error, where)
+    return source.problem(loc, message)
+
+
+def _message_for(kind: str, field_name: str, value: Any, error: Any, where: str) -> str:
+    described = _describe(value)
+    if kind == "string_type":
+        return f"{field_name}: expected text, found {described}{where} (put it in quotes)"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{field_name}: expected a whole number, found {described}{where}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{field_name}: {described} is out of range ({error['msg'].lower()}){where}"
+    if kind == "string_pattern_mismatch":
+        slug = _slugify(str(value))
+        hint = f"; did you mean '{slug}'?" if slug and slug != value else ""
+        return (
+            f"{field_name}: '{value}' is not a valid id (lowercase letters, digits and "
+            f"single hyphens){where}{hint}"
+        )
+    if kind == "string_too_short":
+        return f"{field_name}: must not be empty{where}"
+    if kind == "string_too_long":
+        return f"{field_name}: text is too long ({error['msg'].lower()}){where}"
+    if kind == "too_short":
+        return f"{field_name}: must list at least one item{where}"
+    if kind == "enum":
+        allowed = error.get("ctx", {}).get("expected", "")
+        return (
+            f"{field_name}: '{value}' is not allowed; expected {allowed}{where}"
+            f"{did_you_mean(str(value), ['low', 'medium', 'high'])}"
+        )
+    if kind in ("tuple_type", "list_type"):
+        return f"{field_name}: expected a list, found {described}{where}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{field_name}: expected a mapping (key: value lines), found {described}{where}"
+    return f"{field_name}: {error['msg']}{where}"
+
+
+def _model_at(model: type[BaseModel], loc: PathKey) -> type[BaseModel]:
+    """The model that describes the record at ``loc`` (for "allowed fields" hints)."""
+    current = model
+    for part in loc:
+        if isinstance(part, str) and part in current.model_fields:
+            nested = _nested_model(current.model_fields[part].annotation)
+            if nested is not None:
+                current = nested
+    return current
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _field_name(loc: PathKey) -> str:
+    names = [str(p) for p in loc if isinstance(p, str)]
+    if loc and isinstance(loc[-1], int) and names:
+        return f"{names[-1]}[{loc[-1]}]"
+    return names[-1] if names else "file"
+
+
+def _where(loc: PathKey, data: Any) -> str:
+    """`` in need 'x'`` for the innermost record of ``loc`` that has an id."""
+    label = ""
+    node = data
+    for i, part in enumerate(loc):
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(part, int) and i > 0 and isinstance(node, dict):
+            record_id = node.get("id")
+            kind = _KIND.get(str(loc[i - 1]), "record")
+            label = (
+                f" in {kind} '{record_id}'"
+                if isinstance(record_id, str)
+                else f" in {kind} #{part + 1}"
+            )
+    return label
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value[:60]}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"'{value}'"
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents: enough to compare names and make id suggestions."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _slugify(text: str) -> str:
+    chars = [c if c.isalnum() else "-" for c in fold(text).replace("œ", "oe").replace("æ", "ae")]
+    return "-".join(part for part in "".join(chars).split("-") if part)
+
+
+# -- pass 2: references -------------------------------------------------------------------
+
+
+def check_references(
+    needs_file: NeedsFile | None,
+    enterprises_file: EnterprisesFile | None,
+    needs_source: SourceMap,
+    enterprises_source: SourceMap,
+) -> list[Problem]:
+    """Duplicate ids, unknown references (with suggestions) and cycles in the theme tree."""
+    problems: list[Problem] = []
+    theme_ids: set[str] = set()
+    territory_ids: set[str] = set()
+    if needs_file is not None:
+        src = needs_source
+        theme_ids = _unique_ids(src, "themes", needs_file.themes, problems)
+        territory_ids = _unique_ids(src, "territories", needs_file.territories, problems)
+        _unique_ids(src, "needs", needs_file.needs, problems)
+        for i, theme in _indexed(src, "themes", needs_file.themes):
+            if theme.parent is not None:
+                _ref(src, ("themes", i, "parent"), theme.parent, theme_ids, "theme", problems)
+        problems.extend(_cycles(src, needs_file.themes))
+        for i, territory in _indexed(src, "territories", needs_file.territories):
+            base: PathKey = ("territories", i)
+            _refs(
+                src,
+                (*base, "priority_themes"),
+                territory.priority_themes,
+                theme_ids,
+                "theme",
+                problems,
+            )
+            actors = territory.local_actors
+            _unique_ids(src, (*base, "local_actors"), actors, problems)
+            for j, actor in _indexed(src, (*base, "local_actors"), actors):
+                _refs(
+                    src,
+                    (*base, "local_actors", j, "themes"),
+                    actor.themes,
+                    theme_ids,
+                    "theme",
+                    problems,
+                )
+        for i, need in _indexed(src, "needs", needs_file.needs):
+            _ref(
+                src, ("needs", i, "territory"), need.territory, territory_ids, "territory", problems
+            )
+            _refs(src, ("needs", i, "themes"), need.themes, theme_ids, "theme", problems)
+    if enterprises_file is not None:
+        src = enterprises_source
+        _unique_ids(src, "enterprises", enterprises_file.enterprises, problems)
+        for i, enterprise in _indexed(src, "enterprises", enterprises_file.enterprises):
+            if needs_file is None:
+                continue  # nothing to resolve against; the needs file's errors say why
+            _refs(
+                src, ("enterprises", i, "themes"), enterprise.themes, theme_ids, "theme", problems
+            )
+            _refs(
+                src,
+                ("enterprises", i, "target_territories"),
+                enterprise.target_territories or (),
+                territory_ids,
+                "territory",
+                problems,
+            )
+    return problems
+
+
+def _indexed(
+    source: SourceMap, key: str | PathKey, records: Sequence[Any]
+) -> list[tuple[int, Any]]:
+    """Pair each record with its index in the file (salvaged lists keep their raw indices)."""
+    base: PathKey = (key,) if isinstance(key, str) else key
+    indices = source.record_indices.get(base)
+    if indices is None or len(indices) != len(records):
+        indices = list(range(len(records)))
+    return list(zip(indices, records, strict=True))
+
+
+def _unique_ids(
+    source: SourceMap, key: str | PathKey, records: Sequence[Any], problems: list[Problem]
+) -> set[str]:
+    seen: dict[str, int] = {}
+    for i, record in _indexed(source, key, records):
+        base: PathKey = (key,) if isinstance(key, str) else key
+        if record.id in seen:
+            first_line = source.locate((*base, seen[record.id], "id"))[0]
+            kind = _KIND.get(str(base[-1]), "record")
+            problems.append(
+                source.problem(
+                    (*base, i, "id"),
+                    f"duplicate {kind} id '{record.id}' (first defined on line {first_line})",
+                    hint="ids must be unique",
+                )
+            )
+        else:
+            seen[record.id] = i
+    return set(seen)
+
+
+def _ref(
+    source: SourceMap,
+    loc: PathKey,
+    value: str,
+    known: set[str],
+    kind: str,
+    problems: list[Problem],
+) -> None:
+    if value not in known:
+        problems.append(
+            source.problem(loc, f"unknown {kind} '{value}'{did_you_mean(value, sorted(known))}")
+        )
+
+
+def _refs(
+    source: SourceMap,
+    loc: PathKey,
+    values: Iterable[str],
+    known: set[str],
+    kind: str,
+    problems: list[Problem],
+) -> None:
+    for j, value in enumerate(values):
+        _ref(source, (*loc, j), value, known, kind, problems)
+
+
+def _cycles(source: SourceMap, themes: Sequence[Theme]) -> list[Problem]:
+    parents = {t.id: t.parent for t in themes}
+    problems = []
+    reported: set[str] = set()
+    for i, theme in _indexed(source, "themes", themes):
+        chain = [theme.id]
+        current = theme.parent
+        while current is not None and current in parents:
+            if current == theme.id:
+                if not reported.intersection(chain):
+                    problems.append(
+                        source.problem(
+                            ("themes", i, "parent"),
+                            f"theme '{theme.id}' is its own ancestor: "
+                            f"{' -> '.join([*chain, current])}",
+                            hint="parents must form a tree",
+                        )
+                    )
+                reported.update(chain)
+                break
+            if current in chain:
+                break  # a cycle above this theme; reported on its own members
+            chain.append(current)
+            current = parents[current]
+    return problems
+
+
+# -- pass 3: warnings ---------------------------------------------------------------------
+
+
+def check_warnings(
+    needs_file: NeedsFile,
+    enterprises_file: EnterprisesFile,
+    needs_source: SourceMap,
+    enterprises_source: SourceMap,
+) -> list[Problem]:
+    """Findings worth a look that do not make the data unusable."""
+    from rapidfuzz import fuzz
+
+    problems: list[Problem] = []
+    themes = needs_file.themes
+    children: dict[str, list[str]] = {}
+    for theme in themes:
+        if theme.parent:
+            children.setdefault(theme.parent, []).append(theme.id)
+
+    def subtree(theme_id: str) -> set[str]:
+        out, todo = set(), [theme_id]
+        while todo:
+            current = todo.pop()
+            if current not in out:
+                out.add(current)
+                todo.extend(children.get(current, ()))
+        return out
+
+    used: set[str] = set()
+    for need in needs_file.needs:
+        used.update(need.themes)
+    for enterprise in enterprises_file.enterprises:
+        used.update(enterprise.themes)
+    for territory in needs_file.territories:
+        used.update(territory.priority_themes)
+        for actor in territory.local_actors:
+            used.update(actor.themes)
+    for i, theme in _indexed(needs_source, "themes", themes):
+        if not subtree(theme.id) & used:
+            problems.append(
+                needs_source.problem(
+                    ("themes", i, "id"),
+                    f"theme '{theme.id}' is never used by a need, an enterprise or a local actor",
+                    severity="warning",
+                )
+            )
+
+    for i, territory in _indexed(needs_source, "territories", needs_file.territories):
+        need_themes = {t for n in needs_file.needs if n.territory == territory.id for t in n.themes}
+        for j, theme_id in enumerate(territory.priority_themes):
+            if not subtree(theme_id) & need_themes:
+                problems.append(
+                    needs_source.problem(
+                        ("territories", i, "priority_themes", j),
+                        f"priority theme '{theme_id}' of territory '{territory.id}' has no need "
+                        "recorded",
+                        severity="warning",
+                    )
+                )
+
+    seen: list[tuple[int, str, str]] = []
+    for i, enterprise in _indexed(enterprises_source, "enterprises", enterprises_file.enterprises):
+        folded = " ".join(fold(enterprise.name).split())
+        for j, other_id, other in seen:
+            if other_id != enterprise.id and fuzz.ratio(folded, other) >= 90:
+                line = enterprises_source.locate(("enterprises", j, "name"))[0]
+                problems.append(
+                    enterprises_source.problem(
+                        ("enterprises", i, "name"),
+                        f"enterprise name '{enterprise.name}' is very close to '{other_id}' "
+                        f"(line {line}): the same enterprise twice?",
+                        severity="warning",
+                    )
+                )
+                break
+        seen.append((i, enterprise.id, folded))
+    return problems
+
+
+def validate_documents(needs_doc: Document, enterprises_doc: Document) -> Validated:
+    """All three passes over two loaded documents."""
+    needs_file, problems = validate_schema(needs_doc, NeedsFile)
+    enterprises_file, more = validate_schema(enterprises_doc, EnterprisesFile)
+    problems += more
+    problems += check_references(
+        needs_file, enterprises_file, needs_doc.source, enterprises_doc.source
+    )
+    if needs_file is not None and enterprises_file is not None:
+        problems += check_warnings(
+            needs_file, enterprises_file, needs_doc.source, enterprises_doc.source
+        )
+    return Validated(needs_file, enterprises_file, problems)

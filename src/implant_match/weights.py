@@ -1,0 +1,104 @@
+"""The weights of the score's parts: defaults, a YAML file (``--weights``), per-run overrides.
+
+The three evidence parts (themes, text, keywords) are normalised to sum to 1, so only their
+ratios matter: ``--weight themes=0.5`` makes themes weigh 0.5 against the others' defaults.
+``complementarity`` is the share of the score an enterprise loses when it fully duplicates
+what a local actor already does (0 disables the penalty, 1 wipes the score out).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from implant_match.errors import DataError, UsageError, did_you_mean
+from implant_match.loading import load_document
+
+EVIDENCE_PARTS = ("themes", "text", "keywords")
+PARTS = (*EVIDENCE_PARTS, "complementarity")
+
+
+class Weights(BaseModel):
+    """Weight of each part of the fit score."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    themes: float = Field(
+        default=0.40, ge=0, le=100, description="Theme overlap through the taxonomy."
+    )
+    text: float = Field(
+        default=0.35,
+        ge=0,
+        le=100,
+        description="Similarity of the need's and the enterprise's texts.",
+    )
+    keywords: float = Field(
+        default=0.25,
+        ge=0,
+        le=100,
+        description="The need's keywords found in the enterprise's text.",
+    )
+    complementarity: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Share of the score lost by fully duplicating a local actor (0-1).",
+    )
+
+    def normalised(self) -> dict[str, float]:
+        """Evidence weights summing to 1, plus the complementarity share as given."""
+        total = sum(getattr(self, p) for p in EVIDENCE_PARTS)
+        if total <= 0:
+            raise UsageError(
+                "the weights of themes, text and keywords are all zero",
+                "give at least one of them a positive weight",
+            )
+        out = {p: getattr(self, p) / total for p in EVIDENCE_PARTS}
+        out["complementarity"] = self.complementarity
+        return out
+
+
+def load_weights(path: Path | None = None, overrides: list[str] | None = None) -> Weights:
+    """Defaults, then the YAML file's values, then each ``name=value`` override."""
+    values: dict[str, object] = {}
+    if path is not None:
+        document = load_document(path)
+        if not isinstance(document.data, dict):
+            raise DataError(
+                [
+                    document.source.problem(
+                        (), f"expected a mapping of part names to numbers ({', '.join(PARTS)})"
+                    )
+                ]
+            )
+        from implant_match.validation import problems_from_validation_error
+
+        try:
+            Weights.model_validate(document.data)
+        except ValidationError as exc:
+            raise DataError(problems_from_validation_error(document, Weights, exc)) from None
+        values.update(document.data)
+    for item in overrides or []:
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise UsageError(
+                f"--weight '{item}' is not of the form NAME=VALUE",
+                "for example --weight themes=0.5",
+            )
+        if name not in PARTS:
+            raise UsageError(
+                f"unknown weight '{name}'{did_you_mean(name, PARTS)}",
+                f"weights are {', '.join(PARTS)}",
+            )
+        try:
+            values[name] = float(raw.replace(",", "."))
+        except ValueError:
+            raise UsageError(f"--weight {name}: '{raw}' is not a number") from None
+    try:
+        return Weights.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"--weight {field}: {first['msg'].lower()}") from None

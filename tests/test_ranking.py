@@ -1,0 +1,130 @@
+"""Ranking on the bundled data and on small hand-made datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from implant_match.dataset import load_dataset
+from implant_match.errors import UnknownIdError
+from implant_match.ranking import Engine, RankOptions
+from implant_match.weights import Weights
+
+from .factories import bundled, enterprises_document, make_dataset
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_dataset(bundled()))
+
+
+def test_unir_first_for_refugees_french_in_lyon(engine: Engine) -> None:
+    shortlist = engine.rank(RankOptions(need_ids=("formation-francais-refugies-lyon",)))
+    first = shortlist.needs[0].candidates[0].match
+    assert first.enterprise_id == "unir"
+    assert {"apprentissage-francais", "accueil-refugies"} <= set(first.matched_themes)
+    assert "singa-lyon" in [p.actor_id for p in first.partners]
+    assert any("français" in w or "réfugi" in w for w in first.matched_words)
+
+
+def test_dons_solidaires_first_for_basic_non_food_products(engine: Engine) -> None:
+    shortlist = engine.rank(RankOptions(need_ids=("produits-premiere-necessite-lyon",)))
+    first = shortlist.needs[0].candidates[0].match
+    assert first.enterprise_id == "dons-solidaires"
+    assert "produits-premiere-necessite" in first.matched_themes
+    partners = {p.actor_id for p in first.partners}
+    assert partners & {"solivet", "entourage-lyon"}
+
+
+def test_default_view_groups_by_territory_then_priority(engine: Engine) -> None:
+    shortlist = engine.rank(RankOptions(stability=False))
+    order = [(s.need.territory, s.need.priority.weight) for s in shortlist.needs]
+    territories = [t for t, _ in order]
+    assert territories == sorted(territories)
+    for territory in set(territories):
+        weights = [w for t, w in order if t == territory]
+        assert weights == sorted(weights, reverse=True)
+    assert all(len(s.candidates) <= 5 for s in shortlist.needs)
+    assert len(shortlist.needs) == len(engine.dataset.needs)
+
+
+def test_candidates_sorted_by_score_then_id(engine: Engine) -> None:
+    for item in engine.rank(RankOptions(top=40, stability=False)).needs:
+        keys = [(-round(r.match.score, 6), r.match.enterprise_id) for r in item.candidates]
+        assert keys == sorted(keys)
+        assert [r.rank for r in item.candidates] == list(range(1, len(item.candidates) + 1))
+
+
+def test_filters(engine: Engine) -> None:
+    by_territory = engine.rank(RankOptions(territory="grenoble-alpes-metropole", stability=False))
+    assert by_territory.needs
+    assert {s.need.territory for s in by_territory.needs} == {"grenoble-alpes-metropole"}
+    by_theme = engine.rank(RankOptions(theme="precarite", stability=False))
+    family = engine.descendants("precarite")
+    assert by_theme.needs
+    assert all(family & set(s.need.themes) for s in by_theme.needs)
+    high = engine.rank(RankOptions(min_score=60, top=20, stability=False))
+    assert all(r.match.score >= 60 for s in high.needs for r in s.candidates)
+
+
+def test_unknown_ids_get_a_suggestion(engine: Engine) -> None:
+    with pytest.raises(UnknownIdError, match="did you mean 'formation-francais-refugies-lyon'"):
+        engine.rank(RankOptions(need_ids=("formation-francais-refugie-lyon",)))
+    with pytest.raises(UnknownIdError, match="did you mean 'metropole-lyon'"):
+        engine.rank(RankOptions(territory="metropole-lyn"))
+
+
+def test_enterprise_view_lists_its_best_needs(engine: Engine) -> None:
+    shortlist = engine.rank(RankOptions(enterprise="unir", top=3))
+    view = shortlist.enterprise_view
+    assert view is not None and 1 <= len(view) <= 3
+    assert all(r.match.enterprise_id == "unir" for r in view)
+    assert view[0].match.need_id == "formation-francais-refugies-lyon"
+    assert view[0].rank == 1
+    scores = [r.match.score for r in view]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_hard_territory_rule(tmp_path: Path) -> None:
+    engine = Engine(make_dataset(tmp_path))
+    shortlist = engine.rank(RankOptions(top=10, stability=False))
+    ranked = {s.need.id: [r.match.enterprise_id for r in s.candidates] for s in shortlist.needs}
+    assert "cantine" not in ranked["fle-lyon"]  # wants Grenoble only
+    assert "cantine" in ranked["repas-grenoble"]
+    excluded = engine.explain("cantine", "fle-lyon", Weights())
+    assert not hasattr(excluded, "score")
+    assert "grenoble" in excluded.reason
+
+
+def test_priority_never_reorders_candidates(tmp_path: Path) -> None:
+    def order(priority: str) -> list[str]:
+        from .factories import needs_document
+
+        document = needs_document()
+        document["needs"][0]["priority"] = priority
+        engine = Engine(make_dataset(tmp_path / priority, needs=document))
+        shortlist = engine.rank(RankOptions(need_ids=("fle-lyon",), top=10, stability=False))
+        return [r.match.enterprise_id for r in shortlist.needs[0].candidates]
+
+    assert order("low") == order("high")
+
+
+def test_ties_are_broken_by_id(tmp_path: Path) -> None:
+    twins = [
+        {
+            "id": f"twin-{c}",
+            "name": f"Jumeau {c}",
+            "origin": "Paris",
+            "description": "Cours de français pour réfugiés.",
+            "themes": ["francais"],
+        }
+        for c in "cab"
+    ]
+    engine = Engine(make_dataset(tmp_path, enterprises=enterprises_document(twins)))
+    shortlist = engine.rank(RankOptions(need_ids=("fle-lyon",), top=3, stability=False))
+    assert [r.match.enterprise_id for r in shortlist.needs[0].candidates] == [
+        "twin-a",
+        "twin-b",
+        "twin-c",
+    ]
