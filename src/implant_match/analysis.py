@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from implant_match.dataset import Dataset
 from implant_match.lexicon import Lexicon
@@ -210,7 +211,7 @@ class Analysis:
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
 
-    @property
+    @cached_property
     def max_idf(self) -> float:
         return max(self.idf.values(), default=1.0)
 

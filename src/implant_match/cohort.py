@@ -1,0 +1,240 @@
+"""Choose a promotion: the K enterprises that together serve the needs best.
+
+Objective, exactly: the sum over needs of ``w(priority) x max over chosen enterprises e of
+score(e, need) / 100``, with ``w`` = 1, 2, 3 for low, medium, high and ``score = 0`` where
+the territory rule excludes the pair. Two chosen enterprises covering the same need add
+nothing for it, so the objective itself rewards complementarity.
+
+Up to ``EXACT_LIMIT`` candidates the optimum is exact: a mixed-integer program solved by
+HiGHS through ``highspy`` (choose x_e, assign each need to at most one chosen
+enterprise). Beyond, the greedy algorithm, whose result is within (1 - 1/e) of the optimum
+for this monotone submodular objective (Nemhauser, Wolsey and Fisher, 1978).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from implant_match.errors import UsageError
+from implant_match.models import Need
+from implant_match.ranking import Engine
+from implant_match.weights import Weights
+
+EXACT_LIMIT = 200  # candidates
+EXACT_MAX_SIZE = 25
+TIME_LIMIT = 30.0  # seconds for the exact solver before falling back to greedy
+
+
+@dataclass(frozen=True)
+class Assignment:
+    need_id: str
+    enterprise_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Chosen:
+    enterprise_id: str
+    needs: tuple[str, ...]  # the needs it serves best among the chosen
+    marginal: float  # objective lost without it
+
+
+@dataclass(frozen=True)
+class Cohort:
+    enterprises: tuple[Chosen, ...]
+    objective: float
+    method: str
+    assignments: tuple[Assignment, ...]
+    uncovered: tuple[str, ...]  # need ids no chosen enterprise can serve
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The objective's data: candidates (rows) x needs (columns)."""
+
+    candidates: list[str]
+    needs: list[Need]
+    gains: np.ndarray  # w(priority) x score / 100, 0 where excluded
+
+
+def objective(gains: np.ndarray, chosen: list[int]) -> float:
+    if not chosen or not gains.size:
+        return 0.0
+    return float(gains[chosen].max(axis=0).sum())
+
+
+def build_problem(engine: Engine, weights: Weights, territory: str | None) -> Problem:
+    if territory is not None:
+        engine.check_territory(territory)
+    needs = [n for n in engine.dataset.needs if territory is None or n.territory == territory]
+    scorer = engine.scorer
+    rows = np.array([scorer.need_index[n.id] for n in needs], dtype=np.int64)
+    gains = np.zeros((len(scorer.enterprises), len(needs)))
+    if len(rows):
+        for block, raw in scorer.blocks(rows):
+            scores = np.where(raw.allowed, raw.scores(weights), 0.0)
+            gains[block] = (scores / 100.0).T
+        gains *= np.array([n.priority.weight for n in needs], dtype=np.float64)[None, :]
+    candidates = [e.id for e in scorer.enterprises]
+    useful = [i for i in range(len(candidates)) if territory is None or gains[i].any()]
+    return Problem([candidates[i] for i in useful], needs, gains[useful])
+
+
+def choose_cohort(
+    engine: Engine,
+    size: int,
+    weights: Weights,
+    territory: str | None = None,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    method: str = "auto",
+) -> Cohort:
+    """The best promotion of ``size`` enterprises under the objective above."""
+    for enterprise_id in (*include, *exclude):
+        engine.check_enterprise(enterprise_id)
+    if set(include) & set(exclude):
+        raise UsageError(
+            "an enterprise cannot be both included and excluded: "
+            + ", ".join(sorted(set(include) & set(exclude)))
+        )
+    if len(set(include)) > size:
+        raise UsageError(f"{len(set(include))} enterprises are included but --size is {size}")
+    problem = build_problem(engine, weights, territory)
+    index = {e: i for i, e in enumerate(problem.candidates)}
+    pinned = [index[e] for e in sorted(set(include)) if e in index]
+    missing = [e for e in include if e not in index]
+    if missing:
+        raise UsageError(f"cannot include {', '.join(missing)}: it may not serve any need here")
+    banned = {index[e] for e in exclude if e in index}
+    pool = [i for i in range(len(problem.candidates)) if i not in banned]
+    k = min(size, len(pool))
+    if method == "auto":
+        method = "exact" if len(pool) <= EXACT_LIMIT and k <= EXACT_MAX_SIZE else "greedy"
+    if method == "exact":
+        chosen, label = _exact(problem.gains, pool, pinned, k)
+    elif method == "greedy":
+        chosen, label = _greedy(problem.gains, pool, pinned, k), "greedy (1 - 1/e guarantee)"
+    else:
+        raise UsageError(f"unknown method '{method}'", "use auto, exact or greedy")
+    return _describe(problem, chosen, label)
+
+
+def _greedy(gains: np.ndarray, pool: list[int], pinned: list[int], k: int) -> list[int]:
+    chosen = list(pinned)
+    best = gains[chosen].max(axis=0) if chosen else np.zeros(gains.shape[1])
+    while len(chosen) < k:
+        rest = [i for i in pool if i not in chosen]
+        if not rest:
+            break
+        gain = np.maximum(gains[rest], best[None, :]).sum(axis=1) - best.sum()
+        pick = rest[int(np.argmax(gain))]  # first maximum: lowest index, i.e. lowest id
+        chosen.append(pick)
+        best = np.maximum(best, gains[pick])
+    return sorted(chosen)
+
+
+def _exact(gains: np.ndarray, pool: list[int], pinned: list[int], k: int) -> tuple[list[int], str]:
+    """Solve the integer program with HiGHS (highspy: a fraction of scipy.optimize's start-up).
+
+    Variables: x_a (enterprise a chosen, binary) then y_p for each pair p = (a, need j) with a
+    positive gain (need j served by a, continuous in [0, 1]: integral at the optimum).
+    Maximise sum gain_p y_p subject to sum x_a = k, sum_a y_(a,j) <= 1, y_(a,j) <= x_a.
+    """
+    import highspy
+
+    n_cand, n_needs = len(pool), gains.shape[1]
+    pairs = [(a, j) for a, i in enumerate(pool) for j in range(n_needs) if gains[i, j] > 0]
+    n_vars = n_cand + len(pairs)
+    n_rows = 1 + n_needs + len(pairs)
+    # column-wise (CSC) constraint matrix: x_a sits in row 0 and in the "y <= x" rows of
+    # its pairs; y_p sits in its need's row and in its own "y <= x" row
+    columns: list[list[tuple[int, float]]] = [[(0, 1.0)] for _ in range(n_cand)]
+    columns += [[] for _ in pairs]
+    for v, (a, j) in enumerate(pairs):
+        columns[n_cand + v] = [(1 + j, 1.0), (1 + n_needs + v, 1.0)]
+        columns[a].append((1 + n_needs + v, -1.0))
+    starts = np.cumsum([0] + [len(c) for c in columns])
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_vars, n_rows
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = np.concatenate([np.zeros(n_cand), [gains[pool[a], j] for a, j in pairs]]).astype(
+        np.float64
+    )
+    lower = np.zeros(n_vars)
+    position = {i: a for a, i in enumerate(pool)}
+    for i in pinned:
+        lower[position[i]] = 1.0
+    lp.col_lower_, lp.col_upper_ = lower, np.ones(n_vars)
+    lp.row_lower_ = np.array([k] + [-inf] * (n_rows - 1), dtype=np.float64)
+    lp.row_upper_ = np.array([k] + [1.0] * n_needs + [0.0] * len(pairs), dtype=np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts.astype(np.int32)
+    lp.a_matrix_.index_ = np.array([r for c in columns for r, _ in c], dtype=np.int32)
+    lp.a_matrix_.value_ = np.array([x for c in columns for _, x in c], dtype=np.float64)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cand + [
+        highspy.HighsVarType.kContinuous
+    ] * len(pairs)
+    with _quiet_stdout():  # HiGHS prints a banner from C++ whatever the options say
+        solver = highspy.Highs()  # type: ignore[no-untyped-call]
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("time_limit", TIME_LIMIT)
+    solver.setOptionValue("mip_rel_gap", 0.0)
+    solver.passModel(lp)
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return _greedy(gains, pool, pinned, k), "greedy (exact solver gave up)"
+    values = solver.getSolution().col_value
+    chosen = [pool[a] for a in range(n_cand) if values[a] > 0.5]
+    return sorted(chosen), "exact (integer program, HiGHS)"
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _describe(problem: Problem, chosen: list[int], method: str) -> Cohort:
+    gains = problem.gains
+    total = objective(gains, chosen)
+    assignments = []
+    serves: dict[int, list[str]] = {i: [] for i in chosen}
+    uncovered = []
+    for j, need in enumerate(problem.needs):
+        column = [(gains[i, j], -i) for i in chosen if gains[i, j] > 0]
+        if not column:
+            uncovered.append(need.id)
+            continue
+        _, neg = max(column)
+        best = -neg
+        serves[best].append(need.id)
+        assignments.append(
+            Assignment(
+                need.id,
+                problem.candidates[best],
+                round(100.0 * gains[best, j] / need.priority.weight, 6),
+            )
+        )
+    members = tuple(
+        Chosen(
+            problem.candidates[i],
+            tuple(serves[i]),
+            total - objective(gains, [c for c in chosen if c != i]),
+        )
+        for i in sorted(chosen, key=lambda i: problem.candidates[i])
+    )
+    return Cohort(members, total, method, tuple(assignments), tuple(uncovered))

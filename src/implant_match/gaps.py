@@ -1,0 +1,88 @@
+"""Territorial gaps: needs still without a sufficient answer, priorities nobody covers.
+
+Three kinds of gap, for the incubator's next scouting tour:
+
+* needs whose best eligible candidate scores below a threshold (with that candidate anyway,
+  and what it lacks);
+* priority themes of a territory with no need recorded;
+* priority themes of a territory that no eligible enterprise works on at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from implant_match.models import Need
+from implant_match.ranking import Engine
+from implant_match.scoring import Match
+from implant_match.weights import Weights
+
+DEFAULT_THRESHOLD = 50.0
+_PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
+
+
+@dataclass(frozen=True)
+class NeedGap:
+    """A need whose best candidate falls short of the threshold."""
+
+    need: Need
+    best: Match | None  # None when no enterprise may set up on its territory
+    shortfall: float  # threshold - best score
+
+
+@dataclass(frozen=True)
+class ThemeGap:
+    """A priority theme of a territory that no need, or no enterprise, covers."""
+
+    territory_id: str
+    theme_id: str
+    kind: str  # "no-need" or "no-enterprise"
+
+
+@dataclass(frozen=True)
+class GapReport:
+    threshold: float
+    needs: tuple[NeedGap, ...]
+    priorities_without_need: tuple[ThemeGap, ...]
+    priorities_without_enterprise: tuple[ThemeGap, ...]
+
+
+def find_gaps(
+    engine: Engine,
+    weights: Weights,
+    threshold: float = DEFAULT_THRESHOLD,
+    territory: str | None = None,
+) -> GapReport:
+    """Every gap of the dataset (or of one territory), most pressing first."""
+    dataset = engine.dataset
+    if territory is not None:
+        engine.check_territory(territory)
+    needs = [n for n in dataset.needs if territory is None or n.territory == territory]
+    tops = engine.top_candidates(needs, weights, 1, 0.0)
+    need_gaps = []
+    for need, top in zip(needs, tops, strict=True):
+        best = (
+            engine.match(need.id, engine.scorer.enterprises[top[0][1]].id, weights) if top else None
+        )
+        score = best.score if best else 0.0
+        if score < threshold:
+            need_gaps.append(NeedGap(need, best, threshold - score))
+    need_gaps.sort(key=lambda g: (_PRIORITY_RANK[g.need.priority.value], -g.shortfall, g.need.id))
+
+    without_need, without_enterprise = [], []
+    for territory_id, item in dataset.territories.items():
+        if territory is not None and territory_id != territory:
+            continue
+        need_themes = {t for n in dataset.needs if n.territory == territory_id for t in n.themes}
+        col = engine.scorer.territory_col[territory_id]
+        eligible = np.flatnonzero(engine.scorer.enterprise_allowed[:, col])
+        offered = {t for j in eligible for t in engine.scorer.enterprises[j].themes}
+        for theme_id in item.priority_themes:
+            family = engine.descendants(theme_id)
+            if not family & need_themes:
+                without_need.append(ThemeGap(territory_id, theme_id, "no-need"))
+            if not family & offered:
+                without_enterprise.append(ThemeGap(territory_id, theme_id, "no-enterprise"))
+    return GapReport(threshold, tuple(need_gaps), tuple(without_need), tuple(without_enterprise))
