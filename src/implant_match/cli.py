@@ -128,7 +128,8 @@ class ProblemFormat(str, Enum):
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # data is shown as written: no markup, no ":emoji:" codes, no guessed highlighting
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 def _fail(problems_or_message: Any, code: ExitCode) -> None:

@@ -128,21 +128,7 @@ def inspect_files(paths: DataPaths) -> Inspection:
             problems.extend(exc.problems)
             documents.append(None)
     needs_doc, enterprises_doc = documents
-    validated = validate_documents(
-        needs_doc or Document({}, SourceMap(paths.needs_display)),
-        enterprises_doc or Document({}, SourceMap(paths.enterprises_display)),
-    )
-    # a file that could not be loaded is already reported; drop the echo of its emptiness
-    for doc, display in (
-        (needs_doc, paths.needs_display),
-        (enterprises_doc, paths.enterprises_display),
-    ):
-        if doc is None:
-            validated.problems = [p for p in validated.problems if p.path != display]
-            if display == paths.needs_display:
-                validated.needs_file = None
-            else:
-                validated.enterprises_file = None
+    validated = validate_documents(needs_doc, enterprises_doc)
     problems.extend(validated.problems)
     return Inspection(_assemble(validated, needs_doc, enterprises_doc, problems), problems)
 

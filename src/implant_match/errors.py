@@ -47,7 +47,12 @@ class Problem:
         text = f"{where}: {self.severity}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """Escape line breaks and control characters, so a report keeps one problem a line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 40
 MAX_ALIAS_EXPANSION = 200_000
+MAX_INT_DIGITS = 30  # longer digit strings stay text (and fail where a number is expected)
 
 PathKey = tuple[str | int, ...]
 
@@ -56,12 +57,13 @@ _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?")
 
 _STR_TAGS = {"!", "tag:yaml.org,2002:str"}
-_PLAIN_TAGS = {
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
+_TAG_TYPES: dict[str, tuple[type, ...]] = {
+    "tag:yaml.org,2002:int": (int,),
+    "tag:yaml.org,2002:float": (float, int),
+    "tag:yaml.org,2002:bool": (bool,),
+    "tag:yaml.org,2002:null": (type(None),),
 }
+_PLAIN_TAGS = set(_TAG_TYPES)
 
 
 @dataclass(frozen=True)
@@ -151,12 +153,19 @@ def read_text(path: Path, display: str | None = None) -> str:
                     0,
                     0,
                     "error",
-                    f"file is larger than the {limit // (1024 * 1024)} MiB limit",
+                    f"file is larger than the {_size(limit)} limit",
                     "set IMPLANT_MATCH_MAX_BYTES to a larger number of bytes if it is genuine",
                 )
             ]
         )
     return decode(raw, name)
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def decode(raw: bytes, name: str) -> str:
@@ -174,8 +183,23 @@ def decode(raw: bytes, name: str) -> str:
                 )
             ]
         )
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        line = raw.count(b"\n", 0, offset) + 1
+        raise DataError(
+            [
+                Problem(
+                    name,
+                    line,
+                    offset - (raw.rfind(b"\n", 0, offset) + 1) + 1,
+                    "error",
+                    "file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8",
+                    "save it as 'UTF-8' in your editor",
+                )
+            ]
+        )
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -192,6 +216,32 @@ def decode(raw: bytes, name: str) -> str:
                 )
             ]
         ) from None
+    check_characters(text, name)
+    return text
+
+
+_FORBIDDEN = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+
+
+def check_characters(text: str, name: str) -> None:
+    """YAML refuses control characters; say which one and where, as other errors do."""
+    found = _FORBIDDEN.search(text)
+    if found:
+        offset = found.start()
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise DataError(
+            [
+                Problem(
+                    name,
+                    line,
+                    column,
+                    "error",
+                    f"control character U+{ord(found.group()):04X} is not allowed in a YAML file",
+                    "remove it (it may come from a copy and paste)",
+                )
+            ]
+        )
 
 
 def _looks_like_latin1(raw: bytes) -> bool:
@@ -207,6 +257,7 @@ def load_document(path: Path, display: str | None = None) -> Document:
 
 def parse_document(text: str, name: str) -> Document:
     """Parse YAML text (already decoded) into plain data plus a :class:`SourceMap`."""
+    check_characters(text, name)
     source = SourceMap(name)
     builder = _Builder(source)
     parser = _Parser(text)
@@ -420,7 +471,10 @@ class _Builder:
             return value
         if tag in _PLAIN_TAGS:
             resolved = resolve_plain(value)
-            if resolved is not None or value in _NULL:
+            expected = _TAG_TYPES[tag]
+            if isinstance(resolved, expected) and not (
+                isinstance(resolved, bool) and bool not in expected
+            ):
                 return resolved
             self.fail(event.start_mark, f"'{value}' is not a valid {_short_tag(tag)} value")
             return value
@@ -449,15 +503,15 @@ def resolve_plain(value: str) -> Any:
     if value in _BOOL:
         return _BOOL[value]
     if _INT.fullmatch(value):
-        return int(value)
+        return int(value) if len(value) <= MAX_INT_DIGITS else value
     if _FLOAT.fullmatch(value):
-        return float(value)
+        return float(value) if len(value) <= MAX_INT_DIGITS else value
     if value in _YAML11_BOOL:
         return Yaml11Scalar(value, f"the boolean {str(_YAML11_BOOL[value]).lower()}")
     if _YAML11_NUMBER.fullmatch(value):
-        return Yaml11Scalar(value, "a number in YAML 1.1 (octal, hexadecimal or with '_')")
+        return Yaml11Scalar(value, "a number (octal, hexadecimal or with '_')")
     if _SEXAGESIMAL.fullmatch(value):
-        return Yaml11Scalar(value, "a base-60 number in YAML 1.1")
+        return Yaml11Scalar(value, "a base-60 number")
     if _TIMESTAMP.fullmatch(value):
         return Yaml11Scalar(value, "a date")
     return value

@@ -13,13 +13,13 @@ Three passes, each collecting problems rather than stopping at the first:
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from implant_match.errors import Problem, did_you_mean
+from implant_match.errors import Problem, closest, did_you_mean
 from implant_match.loading import Document, PathKey, SourceMap, Yaml11Scalar
 from implant_match.models import (
     SCHEMA_VERSION,
@@ -74,19 +74,50 @@ def validate_schema(
         return None, [
             source.problem((), f"expected a mapping with the keys {expected}; found {found}")
         ]
+    version = _schema_version_problems(source, data)
     try:
-        return model.model_validate(data), []
+        validated = model.model_validate(data)
     except ValidationError as exc:
         problems = problems_from_validation_error(document, model, exc)
-    problems.extend(_schema_version_problems(source, data))
-    return _salvage(data, model, source), problems
+    else:
+        return (None, version) if version else (validated, [])
+    return _salvage(data, model, source), [*version, *problems]
 
 
 def problems_from_validation_error(
     document: Document, model: type[BaseModel], exc: ValidationError
 ) -> list[Problem]:
-    """One located, readable problem per pydantic error."""
-    return [_problem_from_error(document.source, model, e, document.data) for e in exc.errors()]
+    """One located, readable problem per pydantic error.
+
+    A list whose items failed also fails its "at least one item" rule; that echo is dropped.
+    """
+    errors = exc.errors()
+    failed_inside = {tuple(e["loc"][:-2]) for e in errors if len(e["loc"]) >= 2}
+    failed_inside |= {
+        tuple(e["loc"][:i])
+        for e in errors
+        for i in range(len(e["loc"]))
+        if isinstance(e["loc"][i], int)
+    }
+    kept = [
+        e
+        for e in errors
+        if not (e["type"] == "too_short" and tuple(e["loc"]) in failed_inside)
+        and not (e["type"] == "missing" and _misspelt(e, errors))
+    ]
+    return [_problem_from_error(document.source, model, e, document.data) for e in kept]
+
+
+def _misspelt(missing: Any, errors: list[Any]) -> bool:
+    """A missing field that an unknown field of the same record misspells (titel/title):
+    the unknown field's message already says "did you mean 'title'?"."""
+    record, name = tuple(missing["loc"][:-1]), missing["loc"][-1]
+    return any(
+        e["type"] == "extra_forbidden"
+        and tuple(e["loc"][:-1]) == record
+        and closest(str(e["loc"][-1]), [name]) == name
+        for e in errors
+    )
 
 
 def _schema_version_problems(source: SourceMap, data: dict[str, Any]) -> list[Problem]:
@@ -146,12 +177,13 @@ def _problem_from_error(
             loc, f"schema_version must be the number {SCHEMA_VERSION}, found {_describe(value)}"
         )
     field_name = _field_name(loc)
-    if isinstance(value, Yaml11Scalar):
-        hint = (
-            f'write {field_name}: "{value.text}"'
-            if kind != "int_type"
-            else "write the number without leading zeros or separators"
-        )
+    if isinstance(value, Yaml11Scalar) and kind in ("string_type", "int_type"):
+        if kind == "int_type":
+            hint = "write the number without leading zeros or separators"
+        elif isinstance(loc[-1], int):
+            hint = f'put the item in quotes: "{value.text}"'
+        else:
+            hint = f'write {field_name}: "{value.text}"'
         return source.problem(
             loc,
             f"{field_name}: unquoted '{value.text}' is read as "
@@ -165,6 +197,8 @@ def _problem_from_error(
 def _message_for(kind: str, field_name: str, value: Any, error: Any, where: str) -> str:
     described = _describe(value)
     if kind == "string_type":
+        if value is None:
+            return f"{field_name}: must not be empty{where}"
         return f"{field_name}: expected text, found {described}{where} (put it in quotes)"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{field_name}: expected a whole number, found {described}{where}"
@@ -272,114 +306,128 @@ def _slugify(text: str) -> str:
 
 
 # -- pass 2: references -------------------------------------------------------------------
+#
+# Run on the raw data, not on the validated records: a record with a schema error still
+# has its references checked, and its id still counts as defined (no cascade of "unknown
+# territory" errors because one field of that territory was mistyped).
 
 
-def check_references(
-    needs_file: NeedsFile | None,
-    enterprises_file: EnterprisesFile | None,
-    needs_source: SourceMap,
-    enterprises_source: SourceMap,
-) -> list[Problem]:
+def _records(data: Any, *path: str) -> list[tuple[int, dict[str, Any]]]:
+    node = data
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return (
+        [(i, r) for i, r in enumerate(node) if isinstance(r, dict)]
+        if isinstance(node, list)
+        else []
+    )
+
+
+def _ids(records: list[tuple[int, dict[str, Any]]]) -> set[str]:
+    return {r["id"] for _, r in records if isinstance(r.get("id"), str)}
+
+
+def check_references(needs_doc: Document | None, enterprises_doc: Document | None) -> list[Problem]:
     """Duplicate ids, unknown references (with suggestions) and cycles in the theme tree."""
     problems: list[Problem] = []
     theme_ids: set[str] = set()
     territory_ids: set[str] = set()
-    if needs_file is not None:
-        src = needs_source
-        theme_ids = _unique_ids(src, "themes", needs_file.themes, problems)
-        territory_ids = _unique_ids(src, "territories", needs_file.territories, problems)
-        _unique_ids(src, "needs", needs_file.needs, problems)
-        for i, theme in _indexed(src, "themes", needs_file.themes):
-            if theme.parent is not None:
-                _ref(src, ("themes", i, "parent"), theme.parent, theme_ids, "theme", problems)
-        problems.extend(_cycles(src, needs_file.themes))
-        for i, territory in _indexed(src, "territories", needs_file.territories):
+    if needs_doc is not None:
+        src, data = needs_doc.source, needs_doc.data
+        themes = _records(data, "themes")
+        territories = _records(data, "territories")
+        theme_ids, territory_ids = _ids(themes), _ids(territories)
+        _duplicates(src, ("themes",), themes, problems)
+        _duplicates(src, ("territories",), territories, problems)
+        _duplicates(src, ("needs",), _records(data, "needs"), problems)
+        for i, theme in themes:
+            _ref(src, ("themes", i, "parent"), theme.get("parent"), theme_ids, "theme", problems)
+        problems.extend(_cycles(src, themes))
+        for i, territory in territories:
             base: PathKey = ("territories", i)
             _refs(
                 src,
                 (*base, "priority_themes"),
-                territory.priority_themes,
+                territory.get("priority_themes"),
                 theme_ids,
                 "theme",
                 problems,
             )
-            actors = territory.local_actors
-            _unique_ids(src, (*base, "local_actors"), actors, problems)
-            for j, actor in _indexed(src, (*base, "local_actors"), actors):
+            actors = _records(territory, "local_actors")
+            _duplicates(src, (*base, "local_actors"), actors, problems)
+            for j, actor in actors:
                 _refs(
                     src,
                     (*base, "local_actors", j, "themes"),
-                    actor.themes,
+                    actor.get("themes"),
                     theme_ids,
                     "theme",
                     problems,
                 )
-        for i, need in _indexed(src, "needs", needs_file.needs):
+        for i, need in _records(data, "needs"):
             _ref(
-                src, ("needs", i, "territory"), need.territory, territory_ids, "territory", problems
-            )
-            _refs(src, ("needs", i, "themes"), need.themes, theme_ids, "theme", problems)
-    if enterprises_file is not None:
-        src = enterprises_source
-        _unique_ids(src, "enterprises", enterprises_file.enterprises, problems)
-        for i, enterprise in _indexed(src, "enterprises", enterprises_file.enterprises):
-            if needs_file is None:
-                continue  # nothing to resolve against; the needs file's errors say why
-            _refs(
-                src, ("enterprises", i, "themes"), enterprise.themes, theme_ids, "theme", problems
-            )
-            _refs(
                 src,
-                ("enterprises", i, "target_territories"),
-                enterprise.target_territories or (),
+                ("needs", i, "territory"),
+                need.get("territory"),
                 territory_ids,
                 "territory",
                 problems,
             )
+            _refs(src, ("needs", i, "themes"), need.get("themes"), theme_ids, "theme", problems)
+    if enterprises_doc is not None:
+        src, data = enterprises_doc.source, enterprises_doc.data
+        enterprises = _records(data, "enterprises")
+        _duplicates(src, ("enterprises",), enterprises, problems)
+        if needs_doc is not None:  # else nothing to resolve against: its errors say why
+            for i, enterprise in enterprises:
+                _refs(
+                    src,
+                    ("enterprises", i, "themes"),
+                    enterprise.get("themes"),
+                    theme_ids,
+                    "theme",
+                    problems,
+                )
+                _refs(
+                    src,
+                    ("enterprises", i, "target_territories"),
+                    enterprise.get("target_territories"),
+                    territory_ids,
+                    "territory",
+                    problems,
+                )
     return problems
 
 
-def _indexed(
-    source: SourceMap, key: str | PathKey, records: Sequence[Any]
-) -> list[tuple[int, Any]]:
-    """Pair each record with its index in the file (salvaged lists keep their raw indices)."""
-    base: PathKey = (key,) if isinstance(key, str) else key
-    indices = source.record_indices.get(base)
-    if indices is None or len(indices) != len(records):
-        indices = list(range(len(records)))
-    return list(zip(indices, records, strict=True))
-
-
-def _unique_ids(
-    source: SourceMap, key: str | PathKey, records: Sequence[Any], problems: list[Problem]
-) -> set[str]:
+def _duplicates(
+    source: SourceMap,
+    base: PathKey,
+    records: list[tuple[int, dict[str, Any]]],
+    problems: list[Problem],
+) -> None:
     seen: dict[str, int] = {}
-    for i, record in _indexed(source, key, records):
-        base: PathKey = (key,) if isinstance(key, str) else key
-        if record.id in seen:
-            first_line = source.locate((*base, seen[record.id], "id"))[0]
-            kind = _KIND.get(str(base[-1]), "record")
+    kind = _KIND.get(str(base[-1]), "record")
+    for i, record in records:
+        record_id = record.get("id")
+        if not isinstance(record_id, str):
+            continue
+        if record_id in seen:
+            first_line = source.locate((*base, seen[record_id], "id"))[0]
             problems.append(
                 source.problem(
                     (*base, i, "id"),
-                    f"duplicate {kind} id '{record.id}' (first defined on line {first_line})",
+                    f"duplicate {kind} id '{record_id}' (first defined on line {first_line})",
                     hint="ids must be unique",
                 )
             )
         else:
-            seen[record.id] = i
-    return set(seen)
+            seen[record_id] = i
 
 
 def _ref(
-    source: SourceMap,
-    loc: PathKey,
-    value: str,
-    known: set[str],
-    kind: str,
-    problems: list[Problem],
+    source: SourceMap, loc: PathKey, value: Any, known: set[str], kind: str, problems: list[Problem]
 ) -> None:
-    if value not in known:
+    if isinstance(value, str) and value not in known:
         problems.append(
             source.problem(loc, f"unknown {kind} '{value}'{did_you_mean(value, sorted(known))}")
         )
@@ -388,29 +436,37 @@ def _ref(
 def _refs(
     source: SourceMap,
     loc: PathKey,
-    values: Iterable[str],
+    values: Any,
     known: set[str],
     kind: str,
     problems: list[Problem],
 ) -> None:
-    for j, value in enumerate(values):
-        _ref(source, (*loc, j), value, known, kind, problems)
+    if isinstance(values, list):
+        for j, value in enumerate(values):
+            _ref(source, (*loc, j), value, known, kind, problems)
 
 
-def _cycles(source: SourceMap, themes: Sequence[Theme]) -> list[Problem]:
-    parents = {t.id: t.parent for t in themes}
+def _cycles(source: SourceMap, themes: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+    parents = {
+        t["id"]: t.get("parent")
+        for _, t in themes
+        if isinstance(t.get("id"), str) and isinstance(t.get("parent"), (str, type(None)))
+    }
     problems = []
     reported: set[str] = set()
-    for i, theme in _indexed(source, "themes", themes):
-        chain = [theme.id]
-        current = theme.parent
+    for i, theme in themes:
+        theme_id = theme.get("id")
+        if not isinstance(theme_id, str) or theme_id not in parents:
+            continue
+        chain: list[str] = [theme_id]
+        current: str | None = parents[theme_id]
         while current is not None and current in parents:
-            if current == theme.id:
+            if current == theme_id:
                 if not reported.intersection(chain):
                     problems.append(
                         source.problem(
                             ("themes", i, "parent"),
-                            f"theme '{theme.id}' is its own ancestor: "
+                            f"theme '{theme_id}' is its own ancestor: "
                             f"{' -> '.join([*chain, current])}",
                             hint="parents must form a tree",
                         )
@@ -425,6 +481,17 @@ def _cycles(source: SourceMap, themes: Sequence[Theme]) -> list[Problem]:
 
 
 # -- pass 3: warnings ---------------------------------------------------------------------
+
+
+def _indexed(
+    source: SourceMap, key: str | PathKey, records: Sequence[Any]
+) -> list[tuple[int, Any]]:
+    """Pair each record with its index in the file (salvaged lists keep their raw indices)."""
+    base: PathKey = (key,) if isinstance(key, str) else key
+    indices = source.record_indices.get(base)
+    if indices is None or len(indices) != len(records):
+        indices = list(range(len(records)))
+    return list(zip(indices, records, strict=True))
 
 
 def check_warnings(
@@ -452,6 +519,7 @@ def check_warnings(
                 todo.extend(children.get(current, ()))
         return out
 
+    known_themes = {t.id for t in themes}
     used: set[str] = set()
     for need in needs_file.needs:
         used.update(need.themes)
@@ -474,7 +542,7 @@ def check_warnings(
     for i, territory in _indexed(needs_source, "territories", needs_file.territories):
         need_themes = {t for n in needs_file.needs if n.territory == territory.id for t in n.themes}
         for j, theme_id in enumerate(territory.priority_themes):
-            if not subtree(theme_id) & need_themes:
+            if theme_id in known_themes and not subtree(theme_id) & need_themes:
                 problems.append(
                     needs_source.problem(
                         ("territories", i, "priority_themes", j),
@@ -503,15 +571,22 @@ def check_warnings(
     return problems
 
 
-def validate_documents(needs_doc: Document, enterprises_doc: Document) -> Validated:
-    """All three passes over two loaded documents."""
-    needs_file, problems = validate_schema(needs_doc, NeedsFile)
-    enterprises_file, more = validate_schema(enterprises_doc, EnterprisesFile)
-    problems += more
+def validate_documents(needs_doc: Document | None, enterprises_doc: Document | None) -> Validated:
+    """All three passes over two loaded documents (None: a file that could not be loaded)."""
+    problems: list[Problem] = []
+    needs_file = enterprises_file = None
+    if needs_doc is not None:
+        needs_file, more = validate_schema(needs_doc, NeedsFile)
+        problems += more
+    if enterprises_doc is not None:
+        enterprises_file, more = validate_schema(enterprises_doc, EnterprisesFile)
+        problems += more
     problems += check_references(
-        needs_file, enterprises_file, needs_doc.source, enterprises_doc.source
+        needs_doc if isinstance(getattr(needs_doc, "data", None), dict) else None,
+        enterprises_doc if isinstance(getattr(enterprises_doc, "data", None), dict) else None,
     )
     if needs_file is not None and enterprises_file is not None:
+        assert needs_doc is not None and enterprises_doc is not None
         problems += check_warnings(
             needs_file, enterprises_file, needs_doc.source, enterprises_doc.source
         )

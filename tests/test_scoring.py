@@ -1,0 +1,208 @@
+"""The score: vectorised path against a per-pair reference, and its invariants."""
+
+from __future__ import annotations
+
+import math
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from implant_match.dataset import Dataset
+from implant_match.ranking import Engine, RankOptions
+from implant_match.scoring import Scorer, build_match
+from implant_match.text import fold
+from implant_match.weights import Weights
+
+from .factories import make_dataset
+from .generators import random_documents
+from .reference import reference_score
+
+SEEDS = st.integers(min_value=0, max_value=10**6)
+
+
+def dataset_from(seed: int, folder: Path, **kwargs: object) -> Dataset:
+    needs, enterprises = random_documents(seed, **kwargs)  # type: ignore[arg-type]
+    return make_dataset(folder, needs=needs, enterprises=enterprises)
+
+
+def all_scores(engine: Engine, weights: Weights | None = None) -> dict[tuple[str, str], float]:
+    scorer = engine.scorer
+    rows = np.arange(len(scorer.needs))
+    out = {}
+    for block, raw in scorer.blocks(rows, chunk=5):
+        scores = raw.scores(weights or Weights())
+        for i, need in enumerate(scorer.needs):
+            for k, j in enumerate(range(block.start, block.stop)):
+                if raw.allowed[i, k]:
+                    out[(need.id, scorer.enterprises[j].id)] = float(scores[i, k])
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("dense", [True, False])
+def test_vectorised_scores_equal_the_per_pair_reference(
+    seed: int, dense: bool, tmp_path: Path
+) -> None:
+    dataset = dataset_from(seed, tmp_path)
+    engine = Engine(dataset)
+    engine.scorer = Scorer(dataset, engine.analysis, dense=dense)
+    weights = Weights(themes=0.3, text=0.5, keywords=0.2, complementarity=0.4)
+    vectorised = all_scores(engine, weights)
+    checked = 0
+    for need in dataset.needs:
+        for enterprise in dataset.enterprises:
+            expected = reference_score(dataset, engine.analysis, need, enterprise, weights)
+            if expected is None:
+                assert (need.id, enterprise.id) not in vectorised
+                continue
+            assert vectorised[(need.id, enterprise.id)] == pytest.approx(expected, abs=1e-9)
+            checked += 1
+    assert checked > 20
+
+
+def test_chunking_does_not_change_the_top_lists(tmp_path: Path) -> None:
+    engine = Engine(dataset_from(7, tmp_path, needs=8, enterprises=40))
+    needs = list(engine.dataset.needs)
+    import implant_match.scoring as scoring
+
+    tops = []
+    for chunk in (1, 3, 1000):
+        original = scoring.CHUNK
+        scoring.CHUNK = chunk
+        try:
+            tops.append(engine.top_candidates(needs, Weights(), 5, 0.0))
+        finally:
+            scoring.CHUNK = original
+    assert tops[0] == tops[1] == tops[2]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=SEEDS)
+def test_scores_are_bounded_and_sum_of_parts(seed: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        engine = Engine(dataset_from(seed, Path(folder)))
+    for need in engine.dataset.needs:
+        for enterprise in engine.dataset.enterprises:
+            if not enterprise.accepts(need.territory):
+                continue
+            match = build_match(engine.scorer, need, enterprise, Weights())
+            assert math.isfinite(match.score)
+            assert 0.0 <= match.score <= 100.0
+            assert sum(c.points for c in match.components) == pytest.approx(match.score)
+            for c in match.components:
+                assert 0.0 <= c.raw <= 1.0
+                assert c.points == pytest.approx(100.0 * c.raw * c.weight)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=SEEDS, shuffle_seed=st.integers(0, 1000))
+def test_order_of_entries_changes_nothing(seed: int, shuffle_seed: int) -> None:
+    needs, enterprises = random_documents(seed)
+    rng = random.Random(shuffle_seed)
+    shuffled_needs = {
+        **needs,
+        "needs": rng.sample(needs["needs"], len(needs["needs"])),
+        "themes": rng.sample(needs["themes"], len(needs["themes"])),
+        "territories": rng.sample(needs["territories"], len(needs["territories"])),
+    }
+    shuffled_enterprises = {
+        **enterprises,
+        "enterprises": rng.sample(enterprises["enterprises"], len(enterprises["enterprises"])),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        a = Engine(make_dataset(Path(folder) / "a", needs=needs, enterprises=enterprises))
+        b = Engine(
+            make_dataset(Path(folder) / "b", needs=shuffled_needs, enterprises=shuffled_enterprises)
+        )
+    assert all_scores(a) == all_scores(b)
+    options = RankOptions(top=3)
+    json_a = [
+        (r.match.need_id, r.match.enterprise_id, r.rank, r.stability)
+        for _, r in a.rank(options).pairs()
+    ]
+    json_b = [
+        (r.match.need_id, r.match.enterprise_id, r.rank, r.stability)
+        for _, r in b.rank(options).pairs()
+    ]
+    assert json_a == json_b
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=SEEDS, upper=st.booleans(), side=st.sampled_from(["needs", "enterprises"]))
+def test_folding_accents_or_case_changes_no_score(seed: int, upper: bool, side: str) -> None:
+    needs, enterprises = random_documents(seed)
+
+    def strip(text: str) -> str:
+        return fold(text).upper() if upper else fold(text)
+
+    document = needs if side == "needs" else enterprises
+    folded = {
+        **document,
+        side: [
+            {
+                **item,
+                "description": strip(item["description"]),
+                **({"title": strip(item["title"])} if "title" in item else {}),
+                "keywords": [strip(k) for k in item.get("keywords", [])],
+            }
+            for item in document[side]
+        ],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        a = Engine(make_dataset(Path(folder) / "a", needs=needs, enterprises=enterprises))
+        b = Engine(
+            make_dataset(
+                Path(folder) / "b",
+                needs=folded if side == "needs" else needs,
+                enterprises=folded if side == "enterprises" else enterprises,
+            )
+        )
+    left, right = all_scores(a), all_scores(b)
+    assert left.keys() == right.keys()
+    for key in left:
+        assert left[key] == pytest.approx(right[key], abs=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=SEEDS, pick=st.integers(0, 100))
+def test_adding_a_shared_theme_never_lowers_the_themes_part(seed: int, pick: int) -> None:
+    needs, enterprises = random_documents(seed)
+    need = needs["needs"][pick % len(needs["needs"])]
+    enterprise = enterprises["enterprises"][pick % len(enterprises["enterprises"])]
+    missing = [t for t in need["themes"] if t not in enterprise["themes"]]
+    richer = {
+        **enterprises,
+        "enterprises": [
+            {**e, "themes": [*e["themes"], missing[0]]} if e is enterprise and missing else e
+            for e in enterprises["enterprises"]
+        ],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        before = Engine(make_dataset(Path(folder) / "a", needs=needs, enterprises=enterprises))
+        after = Engine(make_dataset(Path(folder) / "b", needs=needs, enterprises=richer))
+
+    def themes_part(engine: Engine) -> float:
+        scorer = engine.scorer
+        i = scorer.need_index[need["id"]]
+        j = scorer.enterprise_index[enterprise["id"]]
+        return float(scorer.raw(np.array([i]), slice(j, j + 1)).themes[0, 0])
+
+    assert themes_part(after) >= themes_part(before) - 1e-12
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=SEEDS, top=st.integers(1, 6))
+def test_top_k_returns_at_most_k_distinct_enterprises(seed: int, top: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        engine = Engine(dataset_from(seed, Path(folder)))
+    for item in engine.rank(RankOptions(top=top, stability=False)).needs:
+        ids = [r.match.enterprise_id for r in item.candidates]
+        assert len(ids) <= top
+        assert len(set(ids)) == len(ids)
+        need = item.need
+        assert all(engine.dataset.enterprise_by_id[e].accepts(need.territory) for e in ids)
