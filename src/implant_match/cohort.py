@@ -150,6 +150,8 @@ def _exact(gains: np.ndarray, pool: list[int], pinned: list[int], k: int) -> tup
 
     n_cand, n_needs = len(pool), gains.shape[1]
     pairs = [(a, j) for a, i in enumerate(pool) for j in range(n_needs) if gains[i, j] > 0]
+    if not pairs or k == 0:  # nothing any choice could gain: every choice is optimal
+        return _greedy(gains, pool, pinned, k), "exact (no need can be served)"
     n_vars = n_cand + len(pairs)
     n_rows = 1 + n_needs + len(pairs)
     # column-wise (CSC) constraint matrix: x_a sits in row 0 and in the "y <= x" rows of

@@ -106,7 +106,7 @@ def closest(word: str, choices: object) -> str | None:
     if not options or not word:
         return None
     found = process.extractOne(
-        word, options, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=70
+        word, options, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=60
     )
     return found[0] if found else None
 
