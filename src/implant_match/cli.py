@@ -133,13 +133,14 @@ def _console(stderr: bool = False) -> Console:
 
 
 def _fail(problems_or_message: Any, code: ExitCode) -> None:
-    err = _console(stderr=True)
     if isinstance(problems_or_message, DataError):
         from implant_match.render import render_problems
 
-        render_problems(problems_or_message.problems, err)
-    else:
-        err.print(f"error: {problems_or_message}", markup=False, highlight=False)
+        render_problems(problems_or_message.problems, _console(stderr=True))
+    else:  # plain echo: a message is one line, whatever the terminal's width
+        from implant_match.errors import one_line
+
+        typer.echo(f"error: {one_line(str(problems_or_message))}", err=True)
     raise typer.Exit(int(code))
 
 
@@ -436,13 +437,9 @@ def export(
     names = {e.id: (e.name, e.origin) for e in engine.dataset.enterprises}
     count = write_export(shortlist, path, dialect, names, options.weights.normalised())
     shown = "standard output" if path == "-" else path
-    fmt = Path(path).suffix.lstrip(".") if path != "-" else "csv"
+    fmt = Path(path).suffix.lstrip(".").lower() if path != "-" else "csv"
     detail = f", dialect {dialect}" if fmt == "csv" else ""
-    _console(stderr=True).print(
-        f"wrote {count} row{'s' * (count != 1)} to {shown} ({fmt}{detail})",
-        markup=False,
-        highlight=False,
-    )
+    typer.echo(f"wrote {count} row{'s' * (count != 1)} to {shown} ({fmt}{detail})", err=True)
 
 
 @app.command()
@@ -560,6 +557,15 @@ def cohort(
     method: Annotated[
         str, typer.Option("--method", help="auto (exact up to 200 candidates), exact or greedy.")
     ] = "auto",
+    cover: Annotated[
+        float,
+        typer.Option(
+            "--cover-threshold",
+            min=0,
+            max=100,
+            help="A need counts as served when its best chosen score reaches this.",
+        ),
+    ] = 50.0,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
@@ -577,6 +583,7 @@ def cohort(
         tuple(include or ()),
         tuple(exclude or ()),
         method,
+        cover,
     )
     if output is OutputFormat.json:
         from implant_match.export import cohort_document, dumps

@@ -28,6 +28,7 @@ from implant_match.weights import Weights
 
 EXACT_LIMIT = 200  # candidates
 EXACT_MAX_SIZE = 25
+DEFAULT_COVER = 50.0  # a need counts as served when its best chosen score reaches this
 TIME_LIMIT = 30.0  # seconds for the exact solver before falling back to greedy
 
 
@@ -51,7 +52,8 @@ class Cohort:
     objective: float
     method: str
     assignments: tuple[Assignment, ...]
-    uncovered: tuple[str, ...]  # need ids no chosen enterprise can serve
+    uncovered: tuple[str, ...]  # needs whose best chosen score is below cover_threshold
+    cover_threshold: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def choose_cohort(
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
     method: str = "auto",
+    cover_threshold: float = DEFAULT_COVER,
 ) -> Cohort:
     """The best promotion of ``size`` enterprises under the objective above."""
     for enterprise_id in (*include, *exclude):
@@ -122,7 +125,7 @@ def choose_cohort(
         chosen, label = _greedy(problem.gains, pool, pinned, k), "greedy (1 - 1/e guarantee)"
     else:
         raise UsageError(f"unknown method '{method}'", "use auto, exact or greedy")
-    return _describe(problem, chosen, label)
+    return _describe(problem, chosen, label, cover_threshold)
 
 
 def _greedy(gains: np.ndarray, pool: list[int], pinned: list[int], k: int) -> list[int]:
@@ -210,7 +213,12 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
-def _describe(problem: Problem, chosen: list[int], method: str) -> Cohort:
+def _describe(problem: Problem, chosen: list[int], method: str, cover: float) -> Cohort:
+    """Who serves which need best, what each member adds, which needs stay uncovered.
+
+    Every need counts in the objective; a need is reported as served (and listed under its
+    enterprise) only when its best chosen score reaches ``cover``, uncovered otherwise.
+    """
     gains = problem.gains
     total = objective(gains, chosen)
     assignments = []
@@ -223,14 +231,12 @@ def _describe(problem: Problem, chosen: list[int], method: str) -> Cohort:
             continue
         _, neg = max(column)
         best = -neg
-        serves[best].append(need.id)
-        assignments.append(
-            Assignment(
-                need.id,
-                problem.candidates[best],
-                round(100.0 * gains[best, j] / need.priority.weight, 6),
-            )
-        )
+        score = round(100.0 * gains[best, j] / need.priority.weight, 6)
+        assignments.append(Assignment(need.id, problem.candidates[best], score))
+        if score >= cover:
+            serves[best].append(need.id)
+        else:
+            uncovered.append(need.id)
     members = tuple(
         Chosen(
             problem.candidates[i],
@@ -239,4 +245,4 @@ def _describe(problem: Problem, chosen: list[int], method: str) -> Cohort:
         )
         for i in sorted(chosen, key=lambda i: problem.candidates[i])
     )
-    return Cohort(members, total, method, tuple(assignments), tuple(uncovered))
+    return Cohort(members, total, method, tuple(assignments), tuple(uncovered), cover)

@@ -100,15 +100,27 @@ class ExportError(ImplantMatchError):
 
 def closest(word: str, choices: object) -> str | None:
     """The valid choice nearest to a mistyped ``word``, for "did you mean ...?" hints."""
-    from rapidfuzz import fuzz, process, utils
+    from rapidfuzz import process, utils
 
     options = [c for c in choices if isinstance(c, str)]  # type: ignore[attr-defined]
     if not options or not word:
         return None
     found = process.extractOne(
-        word, options, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=60
+        word,
+        options,
+        scorer=_suggestion_score,
+        processor=utils.default_process,
+        score_cutoff=60,
     )
     return found[0] if found else None
+
+
+def _suggestion_score(word: str, choice: str, **kwargs: object) -> float:
+    """Edit similarity, or a slightly discounted partial match ('lyon' in 'metropole-lyon')."""
+    from rapidfuzz import fuzz
+
+    partial = fuzz.partial_ratio(word, choice) * 0.9 if len(word) >= 4 else 0.0
+    return max(fuzz.ratio(word, choice), partial)
 
 
 def did_you_mean(word: str, choices: object) -> str:

@@ -54,6 +54,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("explanation", "Why, in words."),
 ]
 COLUMN_NAMES = [name for name, _ in COLUMNS]
+COLUMN_DECIMALS = {"stability": 3}
 
 
 def json_records(shortlist: Shortlist) -> list[dict[str, Any]]:
@@ -84,6 +85,10 @@ def json_records(shortlist: Shortlist) -> list[dict[str, Any]]:
             }
         )
     return records
+
+
+def _round(value: float, decimals: int = DECIMALS) -> float:
+    return round(value, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def table_rows(shortlist: Shortlist, names: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
@@ -150,11 +155,11 @@ class ExportContext:
     weights: dict[str, float]
 
 
-def _number(value: Any, dialect: Dialect) -> str:
+def _number(value: Any, dialect: Dialect, decimals: int = DECIMALS) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.{DECIMALS}f}".replace(".", dialect.decimal)
+        return f"{value + 0.0:.{decimals}f}".replace(".", dialect.decimal)  # no "-0.00"
     return str(value)
 
 
@@ -174,8 +179,10 @@ class CsvExporter:
         for row in rows:
             writer.writerow(
                 [
-                    neutralise(v) if isinstance(v, str) else _number(v, dialect)
-                    for v in (row[name] for name in COLUMN_NAMES)
+                    neutralise(row[name])
+                    if isinstance(row[name], str)
+                    else _number(row[name], dialect, COLUMN_DECIMALS.get(name, DECIMALS))
+                    for name in COLUMN_NAMES
                 ]
             )
         destination.write(("\ufeff" if dialect.bom else "").encode("utf-8"))
@@ -194,6 +201,7 @@ class XlsxExporter:
         self, rows: list[dict[str, Any]], destination: IO[bytes], context: ExportContext
     ) -> None:
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
         from openpyxl.styles import Alignment, Font
         from openpyxl.utils import get_column_letter
 
@@ -208,7 +216,7 @@ class XlsxExporter:
                 value = row[name]
                 cell = sheet.cell(row=r, column=c)
                 if isinstance(value, str):
-                    cell.value = value
+                    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)  # XML forbids them
                     cell.data_type = "s"  # never a formula, whatever it starts with
                     if value.lstrip(" ").startswith(FORMULA_PREFIXES):
                         cell.quotePrefix = True
@@ -253,6 +261,8 @@ def dumps(document: Any) -> str:
 def exporter_for(path: str) -> Exporter:
     if path == "-":
         return CsvExporter()
+    if Path(path).is_dir():
+        raise ExportError(f"{path}: is a folder; give a file name such as {path}/shortlist.csv")
     suffix = Path(path).suffix.lower()
     if suffix not in EXPORTERS:
         raise UsageError(
@@ -269,7 +279,8 @@ def atomic_destination(path: Path) -> Iterator[IO[bytes]]:
         raise ExportError(f"{path}: is a folder; give a file name such as {path}/shortlist.csv")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise ExportError(f"{path}: folder '{folder}' does not exist")
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise ExportError(f"{path}: folder '{folder}' {what}")
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as exc:
@@ -281,10 +292,21 @@ def atomic_destination(path: Path) -> Iterator[IO[bytes]]:
             os.fsync(stream.fileno())
         if path.exists() and not os.access(path, os.W_OK):
             raise ExportError(f"{path}: permission denied")
+        # mkstemp makes 0600 files: give the export the mode any new file would get (or
+        # keep the mode of the file it replaces)
+        os.chmod(temp_name, _mode_for(path))
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    if path.exists():
+        return path.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def export(
@@ -365,4 +387,5 @@ def cohort_document(cohort: Cohort) -> dict[str, Any]:
             for a in cohort.assignments
         ],
         "uncovered": list(cohort.uncovered),
+        "cover_threshold": cohort.cover_threshold,
     }

@@ -186,7 +186,7 @@ def render_explanation(match: Match | Exclusion, engine: Engine, console: Consol
     console.print(table)
     console.print(
         Text(
-            "complementarity = −(weight × duplication of the closest competitor) × subtotal / 100",
+            "complementarity: −weight × duplication × (sum of the parts above)",
             style="dim",
         )
     )
@@ -385,7 +385,7 @@ def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
         table.add_row(
             who,
             f"{member.marginal:.3f}",
-            served if member.needs else Text("none (pinned)", style="dim"),
+            served if member.needs else Text("none above the cover threshold", style="dim"),
         )
     console.print(table)
     console.print(
@@ -396,6 +396,13 @@ def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
         )
     )
     if cohort.uncovered:
-        console.print(Text("Needs no chosen enterprise can serve:", style="bold"))
+        console.print(
+            Text(
+                f"Needs left uncovered (best chosen score below {cohort.cover_threshold:g}):",
+                style="bold",
+            )
+        )
+        best = {a.need_id: a.score for a in cohort.assignments}
         for need_id in cohort.uncovered:
-            console.print(f"  {dataset.need_by_id[need_id].title} [{need_id}]")
+            score = f", best {best[need_id]:.1f}" if need_id in best else ""
+            console.print(f"  {dataset.need_by_id[need_id].title} [{need_id}{score}]")

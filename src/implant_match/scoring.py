@@ -26,6 +26,7 @@ test holds the two together.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ import numpy as np
 from implant_match.analysis import Analysed, Analysis
 from implant_match.dataset import Dataset
 from implant_match.models import Enterprise, Need, Territory
+from implant_match.text import normalise
 from implant_match.weights import EVIDENCE_PARTS, Weights
 
 EXACT, NARROWER, BROADER, SIBLING = 1.0, 0.8, 0.6, 0.35
@@ -518,14 +520,19 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     shared_stems = sorted(
         (t for t in shared if t[0] not in "@#"), key=lambda t: (-analysis.weight(t), t)
     )
-    words = tuple(
-        _surface(need_doc, ent_doc, t, need, enterprise, analysis) for t in shared_stems[:10]
-    )
     lexicon_links = tuple(
         f"{need_doc.concepts[t]} ≈ {ent_doc.concepts[t]}"
         for t in sorted(shared)
         if t.startswith("@") and _differs(need_doc.concepts[t], ent_doc.concepts[t])
     )
+    linked = {w for link in lexicon_links for w in normalise(link).split()}
+    words = tuple(
+        w
+        for w in (
+            _surface(need_doc, ent_doc, t, need, enterprise, analysis) for t in shared_stems[:12]
+        )
+        if normalise(w) not in linked
+    )[:10]
 
     matched_kw: list[str] = []
     missing_kw: list[str] = []
@@ -582,8 +589,6 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
 
 
 def _differs(a: str, b: str) -> bool:
-    from implant_match.text import normalise
-
     return normalise(a) != normalise(b)
 
 
@@ -620,7 +625,8 @@ def _surface(
         spans = highlight_spans(text, frozenset({term}), analysis)
         if spans:
             start, end = spans[0]
-            return text[start:end].lower()
+            word = text[start:end].lower()
+            return re.split(r"['’]", word)[-1]  # "l'association" -> "association"
     return term
 
 

@@ -1,0 +1,202 @@
+"""The commands as people read them: golden outputs at 80 columns, and agreement of the
+table, the JSON and ``explain`` on every number."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from implant_match import __version__
+from implant_match.cli import app
+
+from .factories import ROOT, bundled, write_dataset
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("IMPLANT_MATCH_UPDATE_GOLDEN") == "1"
+DATA_ARGS = ["--needs", str(bundled().needs), "--enterprises", str(bundled().enterprises)]
+ENV = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), env=ENV)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, f"{name} changed; rerun with IMPLANT_MATCH_UPDATE_GOLDEN=1 if meant"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        (
+            "rank_refugees.txt",
+            [
+                "rank",
+                "--need",
+                "formation-francais-refugies-lyon",
+                "--need",
+                "produits-premiere-necessite-lyon",
+                "--top",
+                "3",
+            ],
+        ),
+        ("rank_enterprise_unir.txt", ["rank", "--enterprise", "unir", "--top", "3"]),
+        ("explain_unir.txt", ["explain", "unir", "formation-francais-refugies-lyon"]),
+        ("explain_excluded.txt", ["explain", "unir", "emploi-jeunes-isere"]),
+        ("gaps.txt", ["gaps"]),
+        ("cohort_lyon.txt", ["cohort", "--size", "4", "--territory", "metropole-lyon"]),
+    ],
+)
+def test_golden_outputs(name: str, args: list[str]) -> None:
+    code, out, err = run(*args, *DATA_ARGS)
+    assert code == 0, err
+    assert "\x1b[" not in out  # no colour codes when piped
+    assert max(len(line) for line in out.splitlines()) <= 80
+    check_golden(name, out)
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert (code, out) == (0, f"implant-match {__version__}\n")
+    code, out, _ = run("--help")
+    assert code == 0
+    for command in ("validate", "rank", "explain", "export", "gaps", "cohort", "lexicon"):
+        assert command in out
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "implant_match", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout == f"implant-match {__version__}\n"
+
+
+def test_runs_from_an_empty_folder_on_the_bundled_data(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "implant_match",
+            "rank",
+            "--top",
+            "1",
+            "--format",
+            "json",
+            "--no-stability",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    pairs = json.loads(done.stdout)
+    assert {p["need_id"] for p in pairs} >= {"formation-francais-refugies-lyon"}
+
+
+def test_json_fields_and_order() -> None:
+    code, out, _ = run("rank", "--format", "json", "--top", "5", *DATA_ARGS)
+    assert code == 0
+    pairs = json.loads(out)
+    assert pairs
+    required = {
+        "need_id",
+        "enterprise_id",
+        "rank",
+        "score",
+        "components",
+        "matched_themes",
+        "matched_keywords",
+        "reasons",
+        "partners",
+        "competitors",
+        "stability",
+    }
+    for pair in pairs:
+        assert required <= set(pair)
+        assert set(pair["components"]) == {"themes", "text", "keywords", "complementarity"}
+        assert sum(pair["components"].values()) == pytest.approx(pair["score"], abs=0.03)
+        assert 0 <= pair["score"] <= 100
+        assert pair["reasons"] and all(isinstance(r, str) for r in pair["reasons"])
+    by_need: dict[str, list[dict[str, object]]] = {}
+    for pair in pairs:
+        by_need.setdefault(str(pair["need_id"]), []).append(pair)
+    for items in by_need.values():
+        assert [p["rank"] for p in items] == list(range(1, len(items) + 1))
+        assert len(items) <= 5
+
+
+def test_table_json_and_explain_agree() -> None:
+    need = "formation-francais-refugies-lyon"
+    _, out, _ = run("rank", "--need", need, "--top", "3", "--format", "json", *DATA_ARGS)
+    pairs = json.loads(out)
+    _, table, _ = run("rank", "--need", need, "--top", "3", *DATA_ARGS)
+    shown = re.findall(r"^\s*(\d+)\s+\S.*?\s(\d{1,3}\.\d)\s", table, flags=re.M)
+    assert [(int(r), float(s)) for r, s in shown] == [
+        (p["rank"], round(p["score"], 1)) for p in pairs
+    ]
+    for pair in pairs:
+        _, text, _ = run("explain", pair["enterprise_id"], need, *DATA_ARGS)
+        total = re.search(r"│ total\s+│\s+│\s+│\s+([\d.]+) │", text)
+        assert total and float(total.group(1)) == round(pair["score"], 1)
+        for part, points in pair["components"].items():
+            row = re.search(rf"│ {part}\s+│\s+([\d.]+) │\s+([-+][\d.]+) │\s+([-+][\d.]+) │", text)
+            assert row, part
+            assert float(row.group(3)) == pytest.approx(points, abs=0.051)
+        for theme in pair["matched_themes"]:
+            assert theme in json.dumps(pair)
+
+
+def test_unknown_ids_are_usage_errors_with_suggestions() -> None:
+    code, _, err = run("explain", "unri", "formation-francais-refugies-lyon", *DATA_ARGS)
+    assert code == 2
+    assert "unknown enterprise 'unri'; did you mean 'unir'?" in err
+    code, _, err = run("rank", "--territory", "lyon", *DATA_ARGS)
+    assert code == 2 and "did you mean 'metropole-lyon'?" in err
+
+
+def test_bad_data_is_reported_by_every_command(tmp_path: Path) -> None:
+    paths = write_dataset(tmp_path)
+    paths.needs.write_text(
+        paths.needs.read_text(encoding="utf-8").replace("priority: high", "priority: urgent"),
+        encoding="utf-8",
+    )
+    for command in (
+        ["rank"],
+        ["explain", "langues", "fle-lyon"],
+        ["gaps"],
+        ["cohort", "--size", "1"],
+        ["export", str(tmp_path / "x.csv")],
+    ):
+        code, out, err = run(
+            *command, "--needs", str(paths.needs), "--enterprises", str(paths.enterprises)
+        )
+        assert code == 1, command
+        assert "Traceback" not in out + err
+        assert re.search(r"needs\.yaml:\d+:\d+: error: priority: 'urgent' is not allowed", err)
+        assert not (tmp_path / "x.csv").exists()
+
+
+def test_debug_shows_nothing_more_when_all_is_well() -> None:
+    code, out, _ = run("--debug", "rank", "--need", "fin-de-vie-lyon", "--top", "1", *DATA_ARGS)
+    assert code == 0 and "Traceback" not in out
+
+
+def test_pre_commit_hook_is_declared() -> None:
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "id: implant-match-validate" in text and "entry: implant-match validate" in text
