@@ -74,8 +74,23 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Snowball French stem of one folded word (cached: vocabularies repeat)."""
-    return _stemmer().stemWord(word) if len(word) > 3 and not word.isdigit() else word
+    """Snowball French stem of one folded word (cached: vocabularies repeat).
+
+    Snowball reads -ée/-ées by their accents, which folding removed; so feminine and plural
+    endings are first brought back to the masculine singular ("refugiees" -> "refugie"),
+    the same way on text typed with or without accents.
+    """
+    if len(word) <= 3 or word.isdigit():
+        return word
+    return _stemmer().stemWord(_singular(word))
+
+
+def _singular(word: str) -> str:
+    if len(word) >= 6 and word.endswith("ees"):
+        return word[:-2]
+    if len(word) >= 5 and word.endswith(("ee", "es")):
+        return word[:-1]
+    return word
 
 
 @lru_cache(maxsize=1)
