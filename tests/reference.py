@@ -18,7 +18,10 @@ from implant_match.weights import Weights
 
 
 def _vector(terms: dict[str, float], analysis: Analysis) -> dict[str, float]:
-    raw = {t: (1.0 + math.log(tf)) * analysis.weight(t) for t, tf in terms.items()}
+    raw = {
+        t: (1.0 + math.log(tf)) * analysis.weight(t) * (s.CONCEPT_BOOST if t[0] in "@#" else 1)
+        for t, tf in terms.items()
+    }
     norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
     return {t: v / norm for t, v in raw.items()}
 
@@ -75,8 +78,9 @@ def keywords_raw(dataset: Dataset, analysis: Analysis, need: Need, enterprise: E
         concept_hit = min(1.0, sum(1.0 for t in concepts if t in present))
         stem_hit = sum(1.0 for t in stems if t in present) / len(stems) if stems else 0.0
         items.append((1.0, max(concept_hit, stem_hit)))
+    alias_weight = s.KEYWORD_THEME_WEIGHT if items else s.KEYWORD_ALIAS_ONLY_WEIGHT
     for theme in need.themes:
-        items.append((s.KEYWORD_THEME_WEIGHT, 1.0 if f"#{theme}" in present else 0.0))
+        items.append((alias_weight, 1.0 if f"#{theme}" in present else 0.0))
     total = max(sum(w for w, _ in items), s.KEYWORD_MIN_TOTAL)
     raw = sum(w * c for w, c in items) / total
     return min(1.0, raw * focus(dataset, analysis, enterprise))

@@ -41,14 +41,16 @@ from implant_match.weights import EVIDENCE_PARTS, Weights
 
 EXACT, NARROWER, BROADER, SIBLING = 1.0, 0.8, 0.6, 0.35
 RECALL_EXPONENT = 0.7
+CONCEPT_BOOST = 1.5  # weight of a lexicon group or theme named in a text, against a word
 WORD_SHARE = 0.5  # the rest is character n-grams
 TEXT_SCALE = 0.45  # a cosine this high already means the two texts speak of the same thing
-KEYWORD_THEME_WEIGHT = 0.5
+KEYWORD_THEME_WEIGHT = 0.25
+KEYWORD_ALIAS_ONLY_WEIGHT = 0.0
 KEYWORD_MIN_TOTAL = 1.0  # below this total weight, as if key terms were missing
 FOCUS_BREADTH_FACTOR = 2.0  # texts naming up to twice the usual number of concepts...
 FOCUS_MARGIN = 2.0  # ...plus two are not damped
 DUP_TEXT_SCALE = 0.25
-COMPETITOR_THRESHOLD = 0.45
+COMPETITOR_THRESHOLD = 0.6
 PARTNER_THEME = 0.35
 PARTNER_TEXT = 0.12
 MAX_PARTNERS = 3
@@ -294,7 +296,8 @@ class Scorer:
                 col = self.vocab[term]
                 rows.append(i)
                 cols.append(col)
-                vals.append((1.0 + math.log(tf)) * self.idf[col] if tf >= 1 else tf * self.idf[col])
+                boost = CONCEPT_BOOST if term[0] in "@#" else 1.0
+                vals.append((1.0 + math.log(tf)) * self.idf[col] * boost)
         row_index = np.asarray(rows, dtype=np.int64)
         values = np.asarray(vals, dtype=np.float64)
         norms = np.sqrt(np.bincount(row_index, weights=values**2, minlength=len(docs)))
@@ -321,11 +324,13 @@ class Scorer:
                 stem_rows.append(stems)
                 owners.append(i)
                 item_weights.append(1.0)
+            alias_weight = KEYWORD_THEME_WEIGHT if self.analysis.need_keywords[need.id] \
+                else KEYWORD_ALIAS_ONLY_WEIGHT
             for theme in need.themes:
                 concept_rows.append([f"#{theme}"])
                 stem_rows.append([])
                 owners.append(i)
-                item_weights.append(KEYWORD_THEME_WEIGHT)
+                item_weights.append(alias_weight)
         n_items = len(owners)
         # key terms use a few hundred words: products run over those columns only
         self.item_vocab = {
