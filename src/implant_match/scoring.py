@@ -324,8 +324,11 @@ class Scorer:
                 stem_rows.append(stems)
                 owners.append(i)
                 item_weights.append(1.0)
-            alias_weight = KEYWORD_THEME_WEIGHT if self.analysis.need_keywords[need.id] \
+            alias_weight = (
+                KEYWORD_THEME_WEIGHT
+                if self.analysis.need_keywords[need.id]
                 else KEYWORD_ALIAS_ONLY_WEIGHT
+            )
             for theme in need.themes:
                 concept_rows.append([f"#{theme}"])
                 stem_rows.append([])

@@ -82,7 +82,7 @@ def stem(word: str) -> str:
     """
     if len(word) <= 3 or word.isdigit():
         return word
-    return _stemmer().stemWord(_singular(word))
+    return str(_stemmer().stemWord(_singular(word)))
 
 
 def _singular(word: str) -> str:
