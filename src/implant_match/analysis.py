@@ -215,6 +215,20 @@ class Analysis:
     def max_idf(self) -> float:
         return max(self.idf.values(), default=1.0)
 
+    def surface_forms(self, key: str, texts: Sequence[str]) -> dict[str, str]:
+        """Stem -> the first word written for it in ``texts`` (lowercase, elision cut)."""
+        cache = self.__dict__.setdefault("_surface_cache", {})
+        if key not in cache:
+            forms: dict[str, str] = {}
+            for text in texts:
+                for match in _WORD_SPAN.finditer(text):
+                    for word in words(match.group()):
+                        term = stem(self.correct.get(word, word))
+                        forms.setdefault(term, re.split(r"['’]", match.group().lower())[-1])
+            cache[key] = forms
+        result: dict[str, str] = cache[key]
+        return result
+
     def terms_of(self, text: str) -> tuple[str, ...]:
         """Stems and concepts of an arbitrary phrase, analysed as the corpus was."""
         analysed = self.analyse(text)

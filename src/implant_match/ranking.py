@@ -183,6 +183,8 @@ class Engine:
                 if top is not None and len(candidates) > top:
                     kth = np.partition(row[candidates], -top)[-top]
                     candidates = candidates[row[candidates] >= kth]
+                if top is not None:  # keep the parts of the few pairs that may be shown
+                    self.scorer.remember(rows[r], block.start + candidates, raw, r, candidates)
                 merged = kept[r] + [(float(row[c]), block.start + int(c)) for c in candidates]
                 merged.sort(key=lambda x: (-x[0], x[1]))
                 kept[r] = merged if top is None else merged[:top]

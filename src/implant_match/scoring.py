@@ -26,9 +26,9 @@ test holds the two together.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -212,6 +212,8 @@ class Scorer:
     def __init__(self, dataset: Dataset, analysis: Analysis, dense: bool | None = None) -> None:
         self.dataset = dataset
         self.analysis = analysis
+        self.pair_cache: dict[tuple[int, int], tuple[float, ...]] = {}
+        self.actor_cache: dict[tuple[Any, str], Any] = {}
         self.needs: list[Need] = list(dataset.needs)
         self.enterprises: list[Enterprise] = list(dataset.enterprises)
         self.need_index = {n.id: i for i, n in enumerate(self.needs)}
@@ -385,6 +387,49 @@ class Scorer:
 
     # scoring
 
+    def remember(
+        self, need_row: int, ent_rows: np.ndarray, raw: RawParts, r: int, columns: np.ndarray
+    ) -> None:
+        """Keep the raw parts of pairs a ranking keeps, so explaining them costs no rescoring."""
+        values = zip(
+            raw.themes[r, columns],
+            raw.text[r, columns],
+            raw.keywords[r, columns],
+            raw.duplication[r, columns],
+            strict=True,
+        )
+        for j, parts in zip(ent_rows.tolist(), values, strict=True):
+            self.pair_cache[(int(need_row), j)] = tuple(float(v) for v in parts)
+
+    @cached_property
+    def lineage(self) -> dict[str, list[str]]:
+        return _lineage(self.dataset)
+
+    def territory_actors(self, territory_id: str) -> tuple[list[int], np.ndarray]:
+        """Rows of a territory's actors and their text vectors as a dense (terms x actors)."""
+        key = ("territory", territory_id)
+        if key not in self.actor_cache:
+            rows = [k for k, (t, _) in enumerate(self.actors) if t.id == territory_id]
+            block = self.actor_vectors[rows]
+            dense = block.toarray() if hasattr(block, "toarray") else np.asarray(block)
+            self.actor_cache[key] = (rows, np.ascontiguousarray(dense.T))
+        result: tuple[list[int], np.ndarray] = self.actor_cache[key]
+        return result
+
+    def pair_parts(self, i: int, j: int) -> tuple[float, float, float, float]:
+        """(themes, text, keywords, duplication) of one pair, from the cache or computed."""
+        cached = self.pair_cache.get((i, j))
+        if cached is None:
+            raw = self.raw(np.array([i]), slice(j, j + 1))
+            cached = (
+                float(raw.themes[0, 0]),
+                float(raw.text[0, 0]),
+                float(raw.keywords[0, 0]),
+                float(raw.duplication[0, 0]),
+            )
+            self.pair_cache[(i, j)] = cached
+        return cached  # type: ignore[return-value]
+
     def raw(self, need_rows: np.ndarray, ent_rows: slice | np.ndarray) -> RawParts:
         """Raw parts for the needs ``need_rows`` x the enterprises in ``ent_rows``."""
         n_themes = self.need_themes[need_rows]
@@ -502,17 +547,16 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     """Score one pair through the same matrices as the ranking, and gather its evidence."""
     i = scorer.need_index[need.id]
     j = scorer.enterprise_index[enterprise.id]
-    raw = scorer.raw(np.array([i]), slice(j, j + 1))
+    themes, text, keywords, dup = scorer.pair_parts(i, j)
     w = weights.normalised()
-    values = {p: float(getattr(raw, p)[0, 0]) for p in EVIDENCE_PARTS}
+    values = {"themes": themes, "text": text, "keywords": keywords}
     subtotal = 100.0 * sum(w[p] * values[p] for p in EVIDENCE_PARTS)
-    dup = float(raw.duplication[0, 0])
     analysis = scorer.analysis
     need_doc = analysis.needs[need.id]
     ent_doc = analysis.enterprises[enterprise.id]
     dataset = scorer.dataset
 
-    lineage = _lineage(dataset)
+    lineage = scorer.lineage
     links, missing_themes = [], []
     for theme in need.themes:
         best = max(
@@ -627,28 +671,32 @@ def _surface(
     analysis: Analysis,
 ) -> str:
     """The need's own word for a shared stem (as the user wrote it, accents included)."""
-    from implant_match.analysis import highlight_spans
-
-    for text in (need.title, need.description, *need.keywords):
-        spans = highlight_spans(text, frozenset({term}), analysis)
-        if spans:
-            start, end = spans[0]
-            word = text[start:end].lower()
-            return re.split(r"['’]", word)[-1]  # "l'association" -> "association"
-    return term
+    return analysis.surface_forms(need.id, (need.title, need.description, *need.keywords)).get(
+        term, term
+    )
 
 
 def actor_links(
     scorer: Scorer, enterprise: Enterprise, territory_id: str
 ) -> tuple[tuple[ActorLink, ...], tuple[ActorLink, ...]]:
     """Local actors of the territory that would partner with, or compete against, it."""
+    key = (scorer.enterprise_index[enterprise.id], territory_id)
+    if key not in scorer.actor_cache:
+        scorer.actor_cache[key] = _actor_links(scorer, enterprise, territory_id)
+    result: tuple[tuple[ActorLink, ...], tuple[ActorLink, ...]] = scorer.actor_cache[key]
+    return result
+
+
+def _actor_links(
+    scorer: Scorer, enterprise: Enterprise, territory_id: str
+) -> tuple[tuple[ActorLink, ...], tuple[ActorLink, ...]]:
     territory = scorer.dataset.territories.get(territory_id)
     if territory is None or not territory.local_actors:
         return (), ()
     j = scorer.enterprise_index[enterprise.id]
-    lineage = _lineage(scorer.dataset)
-    rows = [k for k, (t, _) in enumerate(scorer.actors) if t.id == territory_id]
-    cosine = product(scorer.enterprise_vectors[j : j + 1], scorer.actor_vectors[rows])[0]
+    lineage = scorer.lineage
+    rows, actors_t = scorer.territory_actors(territory_id)
+    cosine = np.asarray(scorer.enterprise_vectors[j : j + 1] @ actors_t).ravel()
     dup = duplication(
         scorer.enterprise_themes[j : j + 1], scorer.actor_themes[rows], cosine[None, :]
     )[0]
