@@ -118,6 +118,7 @@ class Match:
     missing_keywords: tuple[str, ...]
     reasons: tuple[str, ...]
     headline: str = ""  # the one-line reason that matters most, for tables
+    theme_words: tuple[str, ...] = ()  # aliases of the need's themes found in its text
     matched_terms: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
@@ -616,7 +617,7 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
             "complementarity",
             penalty_raw,
             -w["complementarity"],
-            100.0 * penalty_raw * -w["complementarity"],
+            100.0 * penalty_raw * -w["complementarity"] + 0.0,
             tuple(f"duplicates {c.name} ({c.duplication:.2f})" for c in competitors),
         )
     )
@@ -628,7 +629,10 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         components=tuple(components),
         theme_links=tuple(links),
         matched_words=words,
-        matched_keywords=tuple(dict.fromkeys([*matched_kw, *alias_hits])),
+        matched_keywords=_unique([*matched_kw, *alias_hits]),
+        theme_words=tuple(
+            w for w in _unique(alias_hits) if normalise(w) not in {normalise(k) for k in matched_kw}
+        ),
         lexicon_links=lexicon_links,
         partners=partners,
         competitors=competitors,
@@ -638,6 +642,14 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         matched_terms=frozenset(shared),
     )
     return _with_reasons(match, dataset)
+
+
+def _unique(texts: Sequence[str]) -> tuple[str, ...]:
+    """Texts in order, without repeats that differ only by case or accents."""
+    seen: dict[str, str] = {}
+    for text in texts:
+        seen.setdefault(normalise(text), text)
+    return tuple(seen.values())
 
 
 def _differs(a: str, b: str) -> bool:
@@ -750,11 +762,18 @@ def _with_reasons(match: Match, dataset: Dataset) -> Match:
             said = ", ".join([*match.matched_words[:5], *match.lexicon_links[:2]])
             reasons.append(f"Speaks of the same things: {said}.")
         elif component.name == "keywords" and match.matched_keywords:
-            total = len(match.matched_keywords) + len(match.missing_keywords)
-            reasons.append(
-                f"Shows {len(match.matched_keywords)} of the need's key terms"
-                f" ({total} sought): {', '.join(match.matched_keywords[:5])}."
-            )
+            key_terms = [k for k in match.matched_keywords if k not in match.theme_words]
+            sought = len(key_terms) + len(match.missing_keywords)
+            found: list[str] = []
+            if key_terms:
+                found.append(
+                    f"finds {len(key_terms)} of the need's {sought} key terms "
+                    f"({', '.join(key_terms[:5])})"
+                )
+            if match.theme_words:
+                found.append("names its themes (" + ", ".join(match.theme_words[:3]) + ")")
+            sentence = " and ".join(found)
+            reasons.append(sentence[:1].upper() + sentence[1:] + ".")
         elif component.name == "complementarity" and match.competitors:
             names = ", ".join(c.name for c in match.competitors)
             reasons.append(
