@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from implant_match.dataset import Dataset
 from implant_match.lexicon import Lexicon
@@ -67,12 +67,34 @@ class Matcher:
     phrases: dict[str, list[tuple[tuple[str, ...], str, str]]]  # first key -> candidates
     concepts: dict[str, Concept]
     strict_acronyms: list[tuple[re.Pattern[str], str, str, str]]  # capitals-only acronyms
+    # the same phrases indexed by their first key (one word) or first two keys (longer),
+    # so that each position of a text is tried against a handful of candidates
+    index: dict[tuple[str, ...], list[tuple[tuple[str, ...], str, str]]] = field(
+        default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self.starts = set(self.phrases)
+        for candidates in self.phrases.values():
+            for phrase, term, form in candidates:
+                self.index.setdefault(phrase[:2], []).append((phrase, term, form))
 
     def find(self, stems: Sequence[str], folded: Sequence[str], raw: str) -> dict[str, str]:
         matches = []
-        for i in range(len(stems)):
-            for key in (stems[i], f"={folded[i]}" if i < len(folded) else ""):
-                for phrase, term, form in self.phrases.get(key, ()):
+        size = len(stems)
+        starts = self.starts
+        for i in range(size):
+            here = (stems[i], f"={folded[i]}") if i < len(folded) else (stems[i],)
+            if here[0] not in starts and (len(here) == 1 or here[1] not in starts):
+                continue
+            nexts = (
+                ((stems[i + 1], f"={folded[i + 1]}") if i + 1 < len(folded) else (stems[i + 1],))
+                if i + 1 < size
+                else ()
+            )
+            keys = [(k,) for k in here] + [(k, n) for k in here for n in nexts]
+            for key in keys:
+                for phrase, term, form in self.index.get(key, ()):
                     if _matches_at(phrase, stems, folded, i):
                         matches.append((len(phrase), i, term, form))
         matches.sort(key=lambda m: (-m[0], m[1], m[2]))
@@ -86,7 +108,10 @@ class Matcher:
                 continue
             covered[term[0]] |= span
             found.setdefault(term, form)
+        present = set(folded)
         for pattern, word, term, form in self.strict_acronyms:
+            if word not in present:
+                continue
             free = [i for i, w in enumerate(folded) if w == word and i not in covered["@"]]
             if free and pattern.search(raw):
                 found.setdefault(term, form)
@@ -249,12 +274,13 @@ def _weighted(parts: Iterable[tuple[Analysed, float]]) -> Analysed:
     for analysed, weight in parts:
         stems.extend(analysed.stems)
         all_words.extend(analysed.words)
-        for gram in char_grams(analysed.words):
-            grams[gram] = grams.get(gram, 0.0) + weight
         for term, form in analysed.concepts.items():
             concepts.setdefault(term, form)
-        for term in [*analysed.stems, *analysed.concepts]:
-            terms[term] = terms.get(term, 0.0) + weight
+        for term, count in Counter([*analysed.stems, *analysed.concepts]).items():
+            terms[term] = terms.get(term, 0.0) + count * weight
+    # character n-grams count each written word once, whatever its field: a cheap, broad
+    # signal next to the field-weighted words
+    grams.update(Counter(char_grams(all_words)))
     return Analysed(stems, concepts, terms, all_words, grams)
 
 
@@ -263,14 +289,18 @@ def char_grams(folded_words: Iterable[str], size: int = GRAM_SIZE) -> list[str]:
 
     They let "isoler" meet "isolation" and a typo meet the right word without any rule.
     """
-    out = []
+    out: list[str] = []
     for word in folded_words:
-        padded = f"_{word}_"
-        if len(padded) <= size:
-            out.append("~" + padded)
-        else:
-            out.extend("~" + padded[i : i + size] for i in range(len(padded) - size + 1))
+        out.extend(_word_grams(word, size))
     return out
+
+
+@lru_cache(maxsize=500_000)
+def _word_grams(word: str, size: int) -> tuple[str, ...]:
+    padded = f"_{word}_"
+    if len(padded) <= size:
+        return ("~" + padded,)
+    return tuple("~" + padded[i : i + size] for i in range(len(padded) - size + 1))
 
 
 def need_texts(need: Need) -> list[tuple[str, float]]:

@@ -25,7 +25,6 @@ test holds the two together.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -54,7 +53,7 @@ COMPETITOR_THRESHOLD = 0.6
 PARTNER_THEME = 0.35
 PARTNER_TEXT = 0.12
 MAX_PARTNERS = 3
-CHUNK = 4096
+CHUNK = 1024
 DENSE_LIMIT = 3_000_000  # cells: below, plain numpy arrays (and no scipy import at all)
 
 Matrix = Any  # numpy.ndarray or scipy.sparse.csr_matrix: both index rows and multiply
@@ -244,6 +243,7 @@ class Scorer:
         cells = (len(self.needs) + len(self.enterprises)) * len(terms)
         self.dense = dense if dense is not None else cells <= DENSE_LIMIT
         self.idf = np.array([analysis.weight(t) for t in terms], dtype=np.float64)
+        self.boost = np.array([CONCEPT_BOOST if t[0] in "@#" else 1.0 for t in terms])
 
         need_docs = [analysis.needs[n.id] for n in self.needs]
         ent_docs = [analysis.enterprises[e.id] for e in self.enterprises]
@@ -275,9 +275,7 @@ class Scorer:
 
     # construction helpers
 
-    def matrix(
-        self, rows: Sequence[int], cols: Sequence[int], values: Any, shape: tuple[int, int]
-    ) -> Matrix:
+    def matrix(self, rows: Any, cols: Any, values: Any, shape: tuple[int, int]) -> Matrix:
         """A dense array for small corpora, a CSR matrix (scipy.sparse) for large ones."""
         if self.dense:
             out = np.zeros(shape, dtype=np.float64)
@@ -293,20 +291,20 @@ class Scorer:
         return sparse.csr_matrix((values, (rows, cols)), shape=shape)
 
     def _tfidf(self, docs: Sequence[dict[str, float]]) -> Matrix:
-        rows, cols, vals = [], [], []
-        for i, doc in enumerate(docs):
-            for term, tf in doc.items():
-                col = self.vocab[term]
-                rows.append(i)
-                cols.append(col)
-                boost = CONCEPT_BOOST if term[0] in "@#" else 1.0
-                vals.append((1.0 + math.log(tf)) * self.idf[col] * boost)
-        row_index = np.asarray(rows, dtype=np.int64)
-        values = np.asarray(vals, dtype=np.float64)
-        norms = np.sqrt(np.bincount(row_index, weights=values**2, minlength=len(docs)))
+        """Rows of ``(1 + log tf) x idf`` (concepts boosted), scaled to unit length."""
+        vocab = self.vocab
+        lengths = [len(doc) for doc in docs]
+        cols = np.fromiter(
+            (vocab[t] for doc in docs for t in doc), dtype=np.int64, count=sum(lengths)
+        )
+        tfs = np.fromiter(
+            (tf for doc in docs for tf in doc.values()), dtype=np.float64, count=len(cols)
+        )
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        values = (1.0 + np.log(tfs)) * self.idf[cols] * self.boost[cols]
+        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(docs)))
         norms[norms == 0] = 1.0
-        scaled = values / norms[row_index]
-        return self.matrix(rows, cols, scaled, (len(docs), len(self.vocab)))
+        return self.matrix(rows, cols, values / norms[rows], (len(docs), len(vocab)))
 
     def _presence(self, docs: Sequence[Analysed]) -> Matrix:
         rows, cols = [], []
