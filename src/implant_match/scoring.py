@@ -390,15 +390,22 @@ class Scorer:
         self, need_row: int, ent_rows: np.ndarray, raw: RawParts, r: int, columns: np.ndarray
     ) -> None:
         """Keep the raw parts of pairs a ranking keeps, so explaining them costs no rescoring."""
-        values = zip(
-            raw.themes[r, columns],
-            raw.text[r, columns],
-            raw.keywords[r, columns],
-            raw.duplication[r, columns],
-            strict=True,
+        values = np.stack(
+            [
+                raw.themes[r, columns],
+                raw.text[r, columns],
+                raw.keywords[r, columns],
+                raw.duplication[r, columns],
+            ],
+            axis=1,
         )
-        for j, parts in zip(ent_rows.tolist(), values, strict=True):
-            self.pair_cache[(int(need_row), j)] = tuple(float(v) for v in parts)
+        self.pair_cache.update(
+            zip(
+                ((int(need_row), j) for j in ent_rows.tolist()),
+                map(tuple, values.tolist()),
+                strict=True,
+            )
+        )
 
     @cached_property
     def lineage(self) -> dict[str, list[str]]:
@@ -440,9 +447,12 @@ class Scorer:
         text = text_similarity(cosine, grams) * self.focus[ent_rows][None, :]
 
         presence = self.enterprise_presence[ent_rows]
-        concept_hit = product(presence, self.item_concepts)
-        stem_hit = product(presence, self.item_stems)
-        credit = np.maximum(np.minimum(concept_hit, 1.0), np.minimum(stem_hit, 1.0))
+        concept_hit = presence @ self.item_concepts.T
+        stem_hit = presence @ self.item_stems.T
+        if self.dense:
+            credit = np.maximum(np.minimum(concept_hit, 1.0), np.minimum(stem_hit, 1.0))
+        else:  # stay sparse: most enterprises show none of most key terms
+            credit = concept_hit.minimum(1.0).maximum(stem_hit.minimum(1.0))
         keywords = product(self.need_items[need_rows], credit) * self.focus[ent_rows][None, :]
         keywords = np.minimum(np.asarray(keywords), 1.0)
 

@@ -60,6 +60,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=100_000)
 def normalise(text: str) -> str:
     """Folded text with elisions cut and punctuation turned into single spaces."""
     return " ".join(_NON_WORD.split(_ELISION.sub(" ", fold(text)))).strip()
