@@ -183,11 +183,14 @@ class Engine:
                 if top is not None and len(candidates) > top:
                     kth = np.partition(row[candidates], -top)[-top]
                     candidates = candidates[row[candidates] >= kth]
-                if top is not None:  # keep the parts of the few pairs that may be shown
-                    self.scorer.remember(rows[r], block.start + candidates, raw, r, candidates)
                 merged = kept[r] + [(float(row[c]), block.start + int(c)) for c in candidates]
                 merged.sort(key=lambda x: (-x[0], x[1]))
                 kept[r] = merged if top is None else merged[:top]
+                if top is not None:  # keep the parts of the pairs that may be shown
+                    survivors = np.array(
+                        [j - block.start for _, j in kept[r] if j >= block.start], dtype=np.int64
+                    )
+                    self.scorer.remember(rows[r], block.start + survivors, raw, r, survivors)
         return kept
 
     def eligible_counts(self, needs: list[Need]) -> list[int]:
