@@ -71,11 +71,21 @@ def test_chunking_does_not_change_the_top_lists(tmp_path: Path) -> None:
     import implant_match.scoring as scoring
 
     tops = []
+    calls = []
+    original_raw = engine.scorer.raw
+
+    def counting_raw(*args: object) -> object:
+        calls.append(1)
+        return original_raw(*args)  # type: ignore[arg-type]
+
+    engine.scorer.raw = counting_raw  # type: ignore[method-assign]
     for chunk in (1, 3, 1000):
         original = scoring.CHUNK
         scoring.CHUNK = chunk
         try:
+            calls.clear()
             tops.append(engine.top_candidates(needs, Weights(), 5, 0.0))
+            assert len(calls) == -(-40 // chunk)  # the chunking really happened
         finally:
             scoring.CHUNK = original
     assert tops[0] == tops[1] == tops[2]

@@ -484,8 +484,11 @@ class Scorer:
                 out[:, k] = dup[:, cols].max(axis=1)
         return out
 
-    def blocks(self, need_rows: np.ndarray, chunk: int = CHUNK) -> Iterator[tuple[slice, RawParts]]:
-        """Raw parts for ``need_rows`` x all enterprises, ``chunk`` enterprises at a time."""
+    def blocks(
+        self, need_rows: np.ndarray, chunk: int | None = None
+    ) -> Iterator[tuple[slice, RawParts]]:
+        """Raw parts for ``need_rows`` x all enterprises, ``chunk`` (``CHUNK``) at a time."""
+        chunk = chunk or CHUNK  # read at call time, so the module setting can be changed
         for start in range(0, len(self.enterprises), chunk):
             rows = slice(start, min(start + chunk, len(self.enterprises)))
             yield rows, self.raw(need_rows, rows)
