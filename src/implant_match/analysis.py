@@ -240,6 +240,12 @@ class Analysis:
     def max_idf(self) -> float:
         return max(self.idf.values(), default=1.0)
 
+    def release_vectors_sources(self) -> None:
+        """Drop the n-gram counts and word lists once the scorer has built its matrices."""
+        for doc in (*self.needs.values(), *self.enterprises.values(), *self.actors.values()):
+            doc.grams = {}
+            doc.words = []
+
     def surface_forms(self, key: str, texts: Sequence[str]) -> dict[str, str]:
         """Stem -> the first word written for it in ``texts`` (lowercase, elision cut)."""
         cache = self.__dict__.setdefault("_surface_cache", {})

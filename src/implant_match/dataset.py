@@ -156,4 +156,9 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
     inspection = inspect_files(paths or resolve_paths())
     if inspection.dataset is None:
         raise DataError(inspection.problems)
+    # valid data needs no positions any more: on a national directory they weigh more than
+    # the data itself
+    for source in (inspection.dataset.needs_source, inspection.dataset.enterprises_source):
+        source.values.clear()
+        source.keys.clear()
     return inspection.dataset

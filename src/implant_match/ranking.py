@@ -84,6 +84,8 @@ class Engine:
         self.lexicon = lexicon or load_lexicon()
         self.analysis: Analysis = analyse_dataset(dataset, self.lexicon)
         self.scorer = Scorer(dataset, self.analysis)
+        if not self.scorer.dense:  # large corpus: the vectors now hold what explanations need
+            self.analysis.release_vectors_sources()
 
     # lookups with suggestions
 
