@@ -184,14 +184,13 @@ def decode(raw: bytes, name: str) -> str:
             ]
         )
     if b"\x00" in raw:
-        offset = raw.index(b"\x00")
-        line = raw.count(b"\n", 0, offset) + 1
+        line, column = position(raw, raw.index(b"\x00"))
         raise DataError(
             [
                 Problem(
                     name,
                     line,
-                    offset - (raw.rfind(b"\n", 0, offset) + 1) + 1,
+                    column,
                     "error",
                     "file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8",
                     "save it as 'UTF-8' in your editor",
@@ -201,8 +200,7 @@ def decode(raw: bytes, name: str) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line, column = position(raw, exc.start)
         guess = "Windows-1252/Latin-1" if _looks_like_latin1(raw) else "another encoding"
         raise DataError(
             [
@@ -227,9 +225,7 @@ def check_characters(text: str, name: str) -> None:
     """YAML refuses control characters; say which one and where, as other errors do."""
     found = _FORBIDDEN.search(text)
     if found:
-        offset = found.start()
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        line, column = position(text, found.start())
         raise DataError(
             [
                 Problem(
@@ -242,6 +238,14 @@ def check_characters(text: str, name: str) -> None:
                 )
             ]
         )
+
+
+def position(content: Any, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of an offset in text or bytes."""
+    newline = "\n" if isinstance(content, str) else b"\n"
+    return content.count(newline, 0, offset) + 1, offset - (
+        content.rfind(newline, 0, offset) + 1
+    ) + 1
 
 
 def _looks_like_latin1(raw: bytes) -> bool:

@@ -27,6 +27,17 @@ BAR_WIDTH = 10
 _PRIORITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
 
 
+def _report_table() -> Table:
+    """The compact table of every report: a rule under the header, no side borders."""
+    return Table(
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        show_edge=False,
+    )
+
+
 def bar(score: float, width: int = BAR_WIDTH) -> str:
     """A small bar of eighths: ``score`` out of 100 over ``width`` cells."""
     eighths = round(max(0.0, min(100.0, score)) / 100 * width * 8)
@@ -88,13 +99,7 @@ def _candidates_table(
     candidates: Sequence[RankedMatch], engine: Engine, need_column: bool = False
 ) -> Table:
     dataset = engine.dataset
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        show_edge=False,
-    )
+    table = _report_table()
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Need" if need_column else "Enterprise", max_width=22)
     table.add_column("Score", no_wrap=True)
@@ -297,13 +302,7 @@ def render_gaps(report: GapReport, engine: Engine, console: Console) -> None:
     if not report.needs:
         console.print("  none: every need has a candidate at or above the threshold")
     else:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            header_style="bold",
-            pad_edge=False,
-            padding=(0, 1, 0, 0),
-            show_edge=False,
-        )
+        table = _report_table()
         table.add_column("Need", max_width=26)
         table.add_column("Priority", no_wrap=True)
         table.add_column("Best candidate", max_width=18)
@@ -362,13 +361,7 @@ def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
             style="bold",
         )
     )
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        show_edge=False,
-    )
+    table = _report_table()
     table.add_column("Enterprise", max_width=24)
     table.add_column("Adds", justify="right", no_wrap=True)
     table.add_column("Needs it serves best", max_width=44)
