@@ -158,8 +158,11 @@ def test_table_json_and_explain_agree() -> None:
             row = re.search(rf"│ {part}\s+│\s+([\d.]+) │\s+([-+][\d.]+) │\s+([-+][\d.]+) │", text)
             assert row, part
             assert float(row.group(3)) == pytest.approx(points, abs=0.051)
-        for theme in pair["matched_themes"]:
-            assert theme in json.dumps(pair)
+        from implant_match.dataset import load_dataset
+
+        themes = load_dataset(bundled()).themes
+        for theme in pair["matched_themes"]:  # explain names each matched theme
+            assert f"{themes[theme].label} — " in text
 
 
 def test_unknown_ids_are_usage_errors_with_suggestions() -> None:

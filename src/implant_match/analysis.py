@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 from implant_match.dataset import Dataset
 from implant_match.lexicon import Lexicon
 from implant_match.models import Enterprise, LocalActor, Need
-from implant_match.text import fold, stem, words
+from implant_match.text import stem, words
 
 GRAM_SIZE = 4
 MIN_TYPO_LENGTH = 7  # shorter words are too often real words one letter apart
@@ -260,11 +260,6 @@ class Analysis:
         result: dict[str, str] = cache[key]
         return result
 
-    def terms_of(self, text: str) -> tuple[str, ...]:
-        """Stems and concepts of an arbitrary phrase, analysed as the corpus was."""
-        analysed = self.analyse(text)
-        return tuple(dict.fromkeys([*analysed.stems, *analysed.concepts]))
-
     def analyse(self, text: str) -> Analysed:
         fixed = [self.correct.get(w, w) for w in words(text)]
         stems = [stem(w) for w in fixed]
@@ -404,7 +399,3 @@ def highlight_spans(text: str, terms: frozenset[str], analysis: Analysis) -> lis
                 spans.append(match.span())
                 break
     return spans
-
-
-def fold_word(word: str) -> str:
-    return fold(word)

@@ -266,7 +266,7 @@ def validate(
 ) -> None:
     """Check both data files (and a project lexicon): every problem, one per line."""
     from implant_match.dataset import inspect_files
-    from implant_match.render import render_problems, summary_line
+    from implant_match.render import render_problems
 
     paths = _paths(needs, enterprises)
     inspection = inspect_files(paths)
@@ -314,10 +314,6 @@ def validate(
         if output is ProblemFormat.github:
             for p in problems:
                 typer.echo(github_annotation(p))
-    if not problems:
-        pass
-    elif not failed:
-        _ = summary_line(problems)
     raise typer.Exit(int(ExitCode.DATA_ERROR if failed else ExitCode.OK))
 
 

@@ -152,17 +152,7 @@ def theme_similarity(dataset: Dataset) -> tuple[list[str], np.ndarray]:
     """Matrix ``S[need_theme, enterprise_theme]`` of soft similarities through the tree."""
     ids = list(dataset.themes)
     index = {t: i for i, t in enumerate(ids)}
-    parent = {t.id: t.parent for t in dataset.themes.values()}
-
-    def ancestors(theme: str) -> list[str]:
-        chain: list[str] = []
-        current = parent.get(theme)
-        while current is not None and current in index and current not in chain:
-            chain.append(current)
-            current = parent.get(current)
-        return chain
-
-    lineage = {t: ancestors(t) for t in ids}
+    lineage = _lineage(dataset)
     matrix = np.zeros((len(ids), len(ids)), dtype=np.float64)
     for a in ids:
         for b in ids:
