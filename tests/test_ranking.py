@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from implant_match.dataset import load_dataset
 from implant_match.errors import UnknownIdError
-from implant_match.ranking import Engine, RankOptions
+from implant_match.ranking import Engine, Pool, RankOptions, _best, _keys
 from implant_match.weights import Weights
 
 from .factories import bundled, enterprises_document, make_dataset
@@ -128,3 +131,49 @@ def test_ties_are_broken_by_id(tmp_path: Path) -> None:
         "twin-b",
         "twin-c",
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(-1, 6), min_size=1, max_size=30), min_size=1, max_size=6),
+    st.integers(1, 12),
+    st.integers(1, 9),
+)
+def test_pool_selection_is_exact_with_ties(table: list[list[int]], size: int, block: int) -> None:
+    """Block-wise selection of integer keys = sorting every pair by (-score, row)."""
+    width = max(len(row) for row in table)
+    # scores in halves of a point, many ties; -1 is a pair the rules keep out
+    scores = np.full((len(table), width), -np.inf)
+    for r, row in enumerate(table):
+        scores[r, : len(row)] = [-np.inf if v < 0 else v / 2 for v in row]
+    keys = np.full((len(table), 0), -1, dtype=np.int64)
+    for start in range(0, width, block):
+        cols = np.arange(start, min(start + block, width))
+        block_keys = _keys(scores[:, cols], cols)
+        keys = np.concatenate(
+            [keys, np.take_along_axis(block_keys, _best(block_keys, size), axis=1)], axis=1
+        )
+        keys = np.take_along_axis(keys, _best(keys, size), axis=1)
+    got = Pool(keys, np.zeros((*keys.shape, 4))).lists()
+    for r in range(len(table)):
+        expected = sorted(
+            ((float(scores[r, j]), j) for j in range(width) if np.isfinite(scores[r, j])),
+            key=lambda x: (-x[0], x[1]),
+        )[:size]
+        assert got[r] == expected
+
+
+def test_enterprise_view_rank_is_its_place_in_the_need_list(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from implant_match import scoring
+
+    monkeypatch.setattr(scoring, "CHUNK", 4)  # the target and its rivals in many blocks
+    view = engine.rank(RankOptions(enterprise="dons-solidaires", top=8)).enterprise_view
+    assert view
+    target = engine.scorer.enterprise_index["dons-solidaires"]
+    for ranked in view:
+        need = engine.need(ranked.match.need_id)
+        full = engine.top_candidates([need], Weights(), len(engine.scorer.enterprises), 0.0)[0]
+        assert [j for _, j in full].index(target) + 1 == ranked.rank
+        assert ranked.stability is not None and 0.0 <= ranked.stability <= 1.0

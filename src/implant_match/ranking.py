@@ -18,7 +18,7 @@ from implant_match.dataset import Dataset
 from implant_match.errors import UnknownIdError, did_you_mean
 from implant_match.lexicon import Lexicon, load_lexicon
 from implant_match.models import Need, Priority
-from implant_match.scoring import Exclusion, Match, Scorer, build_match
+from implant_match.scoring import Exclusion, Match, RawParts, Scorer, build_match
 from implant_match.weights import Weights
 
 SCORE_DECIMALS = 6  # scores equal to this precision are ties, broken by id
@@ -163,37 +163,70 @@ class Engine:
 
     # ranking
 
-    def top_candidates(
-        self, needs: list[Need], weights: Weights, top: int | None, min_score: float
-    ) -> list[list[tuple[float, int]]]:
-        """For each need, its best (score, enterprise index), best first, ties by id.
+    def pool(
+        self,
+        needs: list[Need],
+        weights: Weights,
+        size: int,
+        min_score: float = 0.0,
+        target: int | None = None,
+    ) -> Pool:
+        """For each need, its ``size`` best enterprises with their raw parts.
 
-        Enterprises are scored chunk by chunk and only each need's best ``top`` are kept,
-        so memory does not grow with the number of pairs.
+        Enterprises are scored block by block and only each need's best ``size`` are kept
+        (one vectorised selection per block), so memory does not grow with the number of
+        pairs. With ``target`` (an enterprise row), its own score and how many enterprises
+        rank ahead of it are kept too, wherever it ranks.
         """
         rows = np.array([self.scorer.need_index[n.id] for n in needs], dtype=np.int64)
-        kept: list[list[tuple[float, int]]] = [[] for _ in needs]
+        keys = np.full((len(rows), 0), -1, dtype=np.int64)
+        parts = np.zeros((len(rows), 0, len(PAIR_PARTS)))
+        pool = Pool(keys, parts)
         if not len(rows):
-            return kept
+            return pool
+        if target is not None:
+            raw = self.scorer.raw(rows, np.array([target]))
+            pool.target_keys = _keys(_scores(raw, weights, min_score), np.array([target]))[:, 0]
+            pool.target_parts = _parts(raw)[:, 0]
+            pool.target_ahead = np.zeros(len(rows), dtype=np.int64)
         for block, raw in self.scorer.blocks(rows):
-            scores = np.round(raw.scores(weights), SCORE_DECIMALS)
-            scores[~raw.allowed] = -np.inf
-            scores[scores < min_score] = -np.inf
-            for r in range(len(needs)):
-                row = scores[r]
-                candidates = np.flatnonzero(np.isfinite(row))
-                if top is not None and len(candidates) > top:
-                    kth = np.partition(row[candidates], -top)[-top]
-                    candidates = candidates[row[candidates] >= kth]
-                merged = kept[r] + [(float(row[c]), block.start + int(c)) for c in candidates]
-                merged.sort(key=lambda x: (-x[0], x[1]))
-                kept[r] = merged if top is None else merged[:top]
-                if top is not None:  # keep the parts of the pairs that may be shown
-                    survivors = np.array(
-                        [j - block.start for _, j in kept[r] if j >= block.start], dtype=np.int64
+            block_keys = _keys(_scores(raw, weights, min_score), np.arange(block.start, block.stop))
+            if pool.target_keys is not None:
+                pool.target_ahead += (block_keys > pool.target_keys[:, None]).sum(axis=1)
+            pick = _best(block_keys, size)
+            keys = np.concatenate([keys, np.take_along_axis(block_keys, pick, axis=1)], axis=1)
+            parts = np.concatenate(
+                [
+                    parts,
+                    np.stack(
+                        [np.take_along_axis(getattr(raw, p), pick, axis=1) for p in PAIR_PARTS],
+                        axis=2,
+                    ),
+                ],
+                axis=1,
+            )
+            keep = _best(keys, size)
+            keys = np.take_along_axis(keys, keep, axis=1)
+            parts = np.take_along_axis(parts, keep[:, :, None], axis=1)
+        pool.keys, pool.parts = keys, parts
+        return pool
+
+    def top_candidates(
+        self, needs: list[Need], weights: Weights, top: int, min_score: float
+    ) -> list[list[tuple[float, int]]]:
+        """For each need, its best ``top`` (score, enterprise row), best first, ties by id."""
+        return self.pool(needs, weights, top, min_score).lists()
+
+    def _remember(self, needs: list[Need], pool: Pool, shown: int) -> None:
+        """Keep the raw parts of the pairs to be shown, so explaining them costs no rescoring."""
+        rows = pool.rows()
+        for r, need in enumerate(needs):
+            i = self.scorer.need_index[need.id]
+            for k in range(min(shown, rows.shape[1])):
+                if rows[r, k] >= 0:
+                    self.scorer.pair_cache[(i, int(rows[r, k]))] = tuple(
+                        float(v) for v in pool.parts[r, k]
                     )
-                    self.scorer.remember(rows[r], block.start + survivors, raw, r, survivors)
-        return kept
 
     def eligible_counts(self, needs: list[Need]) -> list[int]:
         allowed = self.scorer.enterprise_allowed
@@ -218,57 +251,77 @@ class Engine:
         from implant_match.stability import POOL
 
         pool_size = max(options.top, POOL) if options.stability else options.top
-        pools = self.top_candidates(needs, options.weights, pool_size, 0.0)
-        tops = [[c for c in pool[: options.top] if c[0] >= options.min_score] for pool in pools]
-        stability = self._stability(needs, pools, options)
+        pool = self.pool(needs, options.weights, pool_size)
+        self._remember(needs, pool, options.top)
+        stability = self._stability(pool, np.arange(options.top)[None, :], options)
         shortlists = []
-        for need, top, eligible in zip(needs, tops, self.eligible_counts(needs), strict=True):
+        for r, (need, candidates, eligible) in enumerate(
+            zip(needs, pool.lists(), self.eligible_counts(needs), strict=True)
+        ):
             ranked = tuple(
                 RankedMatch(
                     self.match(need.id, self.scorer.enterprises[j].id, options.weights),
                     rank,
-                    stability.get((need.id, j)),
+                    None if stability is None else float(stability[r, rank - 1]),
                 )
-                for rank, (_, j) in enumerate(top, start=1)
+                for rank, (score, j) in enumerate(candidates[: options.top], start=1)
+                if score >= options.min_score
             )
             shortlists.append(NeedShortlist(need, self.is_priority(need), ranked, eligible))
         return Shortlist(tuple(shortlists), options)
 
     def _rank_enterprise(self, needs: list[Need], options: RankOptions) -> Shortlist:
         assert options.enterprise is not None
+        from implant_match.stability import POOL
+
         j_target = self.scorer.enterprise_index[options.enterprise]
-        full = self.top_candidates(needs, options.weights, None, 0.0)
-        stability = self._stability(needs, full, options, only=j_target)
-        found = []
-        for need, candidates in zip(needs, full, strict=True):
-            for rank, (score, j) in enumerate(candidates, start=1):
-                if j == j_target and score >= options.min_score:
-                    found.append((score, need, rank))
+        pool = self.pool(needs, options.weights, max(options.top, POOL), target=j_target)
+        assert pool.target_keys is not None and pool.target_ahead is not None
+        assert pool.target_parts is not None
+        # the target joins each need's pool (once), so that stability sees it competing
+        inside = pool.keys == pool.target_keys[:, None]
+        outside = ~inside.any(axis=1)
+        pool.keys = np.concatenate(
+            [pool.keys, np.where(outside, pool.target_keys, -1)[:, None]], axis=1
+        )
+        pool.parts = np.concatenate([pool.parts, pool.target_parts[:, None, :]], axis=1)
+        position = np.where(outside, pool.keys.shape[1] - 1, inside.argmax(axis=1))
+        stability = self._stability(pool, position[:, None], options)
+        scores = _decode_scores(pool.target_keys)
+        found = [
+            (float(scores[r]), need, int(pool.target_ahead[r]) + 1, r)
+            for r, need in enumerate(needs)
+            if pool.target_keys[r] >= 0 and scores[r] >= options.min_score
+        ]
         found.sort(key=lambda x: (-x[0], x[1].id))
+        found = found[: options.top]
+        target_parts = pool.target_parts
+        for _, need, _, r in found:
+            self.scorer.pair_cache[(self.scorer.need_index[need.id], j_target)] = tuple(
+                float(v) for v in target_parts[r]
+            )
         view = tuple(
             RankedMatch(
                 self.match(need.id, options.enterprise, options.weights),
                 rank,
-                stability.get((need.id, j_target)),
+                None if stability is None else float(stability[r, 0]),
             )
-            for _, need, rank in found[: options.top]
+            for _, need, rank, r in found
         )
         shown = {r.match.need_id for r in view}
         lists = tuple(NeedShortlist(n, self.is_priority(n), (), 0) for n in needs if n.id in shown)
         return Shortlist(lists, options, enterprise_view=view)
 
     def _stability(
-        self,
-        needs: list[Need],
-        tops: list[list[tuple[float, int]]],
-        options: RankOptions,
-        only: int | None = None,
-    ) -> dict[tuple[str, int], float]:
-        if not options.stability or not needs:
-            return {}
+        self, pool: Pool, positions: np.ndarray, options: RankOptions
+    ) -> np.ndarray | None:
+        if not options.stability or not len(pool.keys):
+            return None
         from implant_match.stability import stability
 
-        return stability(self.scorer, needs, tops, options, only=only)
+        return stability(
+            pool, np.broadcast_to(positions, (len(pool.keys), positions.shape[1])), options
+        )
 
     def explain(self, enterprise_id: str, need_id: str, weights: Weights) -> Match | Exclusion:
         """The full record of one pair, or why the hard rule keeps it out."""
@@ -284,3 +337,74 @@ class Engine:
                 f"the need is in {need.territory}.",
             )
         return self.match(need_id, enterprise_id, weights)
+
+
+# -- keeping each need's best candidates --------------------------------------------------
+
+PAIR_PARTS = ("themes", "text", "keywords", "duplication")
+_ROW_BITS = 32
+_ROW_MASK = (1 << _ROW_BITS) - 1
+_UNITS = 10**SCORE_DECIMALS
+
+
+@dataclass
+class Pool:
+    """Each need's best candidates, best first.
+
+    A candidate is held as one integer key, ``score in millionths << 32 | (mask - row)``,
+    so that ordering keys orders by score, then by enterprise id (rows follow ids): one
+    exact, vectorised selection per block, ties included. ``-1`` marks an empty slot.
+    """
+
+    keys: np.ndarray  # (needs, k) int64
+    parts: np.ndarray  # (needs, k, 4): PAIR_PARTS of each candidate
+    target_keys: np.ndarray | None = None  # (needs,) with a target enterprise
+    target_parts: np.ndarray | None = None  # (needs, 4)
+    target_ahead: np.ndarray | None = None  # (needs,) enterprises ranked ahead of it
+
+    def rows(self) -> np.ndarray:
+        """Enterprise row of each slot, -1 where empty."""
+        return np.where(self.keys >= 0, _ROW_MASK - (self.keys & _ROW_MASK), -1)
+
+    def scores(self) -> np.ndarray:
+        return _decode_scores(self.keys)
+
+    def lists(self) -> list[list[tuple[float, int]]]:
+        """Per need: (score, enterprise row) of each candidate, best first."""
+        rows, scores, valid = self.rows().tolist(), self.scores().tolist(), self.keys >= 0
+        return [
+            [(s, j) for s, j, ok in zip(srow, jrow, vrow, strict=True) if ok]
+            for srow, jrow, vrow in zip(scores, rows, valid.tolist(), strict=True)
+        ]
+
+
+def _scores(raw: RawParts, weights: Weights, min_score: float) -> np.ndarray:
+    """Scores of a block, -inf where the territory rule or ``min_score`` keeps a pair out."""
+    scores = raw.scores(weights)
+    return np.where(raw.allowed & (np.round(scores, SCORE_DECIMALS) >= min_score), scores, -np.inf)
+
+
+def _parts(raw: RawParts) -> np.ndarray:
+    return np.stack([getattr(raw, p) for p in PAIR_PARTS], axis=2)
+
+
+def _keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(scores)
+    units = np.rint(np.where(finite, np.maximum(scores, 0.0), 0.0) * _UNITS).astype(np.int64)
+    keys = (units << _ROW_BITS) | (_ROW_MASK - rows.astype(np.int64))[None, :]
+    return np.where(finite, keys, -1)
+
+
+def _decode_scores(keys: np.ndarray) -> np.ndarray:
+    return np.where(keys >= 0, (keys >> _ROW_BITS) / _UNITS, -np.inf)
+
+
+def _best(keys: np.ndarray, k: int) -> np.ndarray:
+    """Columns of the ``k`` largest keys of each row, largest first."""
+    m = keys.shape[1]
+    if m > k:
+        pick = np.argpartition(keys, m - k, axis=1)[:, m - k :]
+    else:
+        pick = np.broadcast_to(np.arange(m), keys.shape).copy()
+    order = np.argsort(-np.take_along_axis(keys, pick, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(pick, order, axis=1)

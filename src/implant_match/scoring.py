@@ -376,27 +376,6 @@ class Scorer:
 
     # scoring
 
-    def remember(
-        self, need_row: int, ent_rows: np.ndarray, raw: RawParts, r: int, columns: np.ndarray
-    ) -> None:
-        """Keep the raw parts of pairs a ranking keeps, so explaining them costs no rescoring."""
-        values = np.stack(
-            [
-                raw.themes[r, columns],
-                raw.text[r, columns],
-                raw.keywords[r, columns],
-                raw.duplication[r, columns],
-            ],
-            axis=1,
-        )
-        self.pair_cache.update(
-            zip(
-                ((int(need_row), j) for j in ent_rows.tolist()),
-                map(tuple, values.tolist()),
-                strict=True,
-            )
-        )
-
     @cached_property
     def lineage(self) -> dict[str, list[str]]:
         return _lineage(self.dataset)

@@ -4,7 +4,8 @@ Each weight is perturbed by up to +/-20 % (uniform, seeded), a few hundred times
 a pair's stability is the share of those weightings under which the enterprise stays in
 the need's top N. Under such perturbations a score moves by at most a factor 1.5 either
 way, so only candidates within that reach of the N-th can ever enter the top N: they are
-the pool the draws are run on (``POOL``), all in one array operation per need.
+the pool the draws are run on (``POOL``), all in one array operation per
+group of needs, from the raw parts the ranking kept.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from implant_match.models import Need
-from implant_match.scoring import Scorer
+from implant_match.ranking import SCORE_DECIMALS
 from implant_match.weights import EVIDENCE_PARTS, PARTS
 
 if TYPE_CHECKING:
-    from implant_match.ranking import RankOptions
+    from implant_match.ranking import Pool, RankOptions
 
 SPREAD = 0.20
 POOL = 60
+GROUP = 64  # needs per array operation: 64 x 60 x 300 draws
 STABLE, FRAGILE = 0.90, 0.60
 
 
@@ -45,31 +46,30 @@ def perturbed_weights(options: RankOptions) -> tuple[np.ndarray, np.ndarray]:
     return evidence / totals, np.clip(draws[:, len(EVIDENCE_PARTS)], 0.0, 1.0)
 
 
-def stability(
-    scorer: Scorer,
-    needs: list[Need],
-    pools: list[list[tuple[float, int]]],
-    options: RankOptions,
-    only: int | None = None,
-) -> dict[tuple[str, int], float]:
-    """Stability of each shown (need, enterprise index) pair, from each need's pool."""
+def stability(pool: Pool, positions: np.ndarray, options: RankOptions) -> np.ndarray:
+    """Stability of the pool candidates at ``positions`` (needs x shown), NaN where empty.
+
+    The draws are scored from the raw parts the ranking kept, in one array operation per
+    group of needs: nothing is rescored.
+    """
     evidence, share = perturbed_weights(options)
-    out: dict[tuple[str, int], float] = {}
-    for need, pool in zip(needs, pools, strict=True):
-        if not pool:
-            continue
-        js = np.array([j for _, j in pool], dtype=np.int64)
-        raw = scorer.raw(np.array([scorer.need_index[need.id]]), js)
-        parts = np.stack([getattr(raw, p)[0] for p in EVIDENCE_PARTS])  # (3, P)
-        scores = 100.0 * (evidence @ parts) * (1.0 - share[:, None] * raw.duplication[0][None])
-        scores = np.round(scores, 6)
-        shown = (
-            range(min(options.top, len(pool)))
-            if only is None
-            else [k for k, j in enumerate(js) if j == only]
-        )
-        for k in shown:
-            mine = scores[:, [k]]
-            ahead = (scores > mine).sum(axis=1) + ((scores == mine) & (js < js[k])).sum(axis=1)
-            out[(need.id, int(js[k]))] = float(np.mean(ahead < options.top))
+    rows = pool.rows()
+    out = np.full(positions.shape, np.nan)
+    for start in range(0, len(pool.keys), GROUP):
+        group = slice(start, start + GROUP)
+        parts = pool.parts[group]  # (needs, P, 4)
+        scores = 100.0 * (parts[..., :3] @ evidence.T)  # (needs, P, draws)
+        scores *= 1.0 - parts[..., 3:4] * share[None, None, :]
+        scores = np.round(scores, SCORE_DECIMALS)
+        scores[pool.keys[group] < 0] = -np.inf
+        js = rows[group][:, :, None]
+        for s, where in enumerate(positions[group].T):
+            where = np.minimum(where, scores.shape[1] - 1)[:, None, None]
+            mine = np.take_along_axis(scores, where, axis=1)  # (needs, 1, draws)
+            ahead = (scores > mine).sum(axis=1) + (
+                (scores == mine) & (js < np.take_along_axis(js, where, axis=1))
+            ).sum(axis=1)
+            figures = (ahead < options.top).mean(axis=1)
+            valid = np.take_along_axis(pool.keys[group], where[:, :, 0], axis=1)[:, 0] >= 0
+            out[group, s] = np.where(valid, figures, np.nan)
     return out
