@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+import numpy as np
+
 from implant_match.dataset import Dataset
 from implant_match.lexicon import Lexicon
 from implant_match.models import Enterprise, LocalActor, Need
@@ -49,11 +51,20 @@ class Analysed:
     concepts: dict[str, str]  # concept term -> the form that was found in the text
     terms: dict[str, float] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)  # folded, typo-corrected, unstemmed
-    grams: dict[str, float] = field(default_factory=dict)  # character n-grams of the words
 
     @property
     def term_set(self) -> frozenset[str]:
         return frozenset(self.terms)
+
+    @cached_property
+    def counts(self) -> Counter[str]:
+        """How often each stem and concept occurs (a concept counts once per text)."""
+        return Counter([*self.stems, *self.concepts])
+
+    @property
+    def grams(self) -> dict[str, float]:
+        """Character n-grams of the words, counted (the corpus holds them as a matrix)."""
+        return dict(Counter(char_grams(self.words)))
 
 
 @dataclass
@@ -232,6 +243,7 @@ class Analysis:
     idf: dict[str, float]
     matcher: Matcher
     correct: dict[str, str]
+    grams: GramTable  # rows: needs, then enterprises, in the order above
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
@@ -241,9 +253,8 @@ class Analysis:
         return max(self.idf.values(), default=1.0)
 
     def release_vectors_sources(self) -> None:
-        """Drop the n-gram counts and word lists once the scorer has built its matrices."""
+        """Drop the word lists once the scorer has built its matrices."""
         for doc in (*self.needs.values(), *self.enterprises.values(), *self.actors.values()):
-            doc.grams = {}
             doc.words = []
 
     def surface_forms(self, key: str, texts: Sequence[str]) -> dict[str, str]:
@@ -270,19 +281,62 @@ def _weighted(parts: Iterable[tuple[Analysed, float]]) -> Analysed:
     stems: list[str] = []
     concepts: dict[str, str] = {}
     terms: dict[str, float] = {}
-    grams: dict[str, float] = {}
     all_words: list[str] = []
     for analysed, weight in parts:
         stems.extend(analysed.stems)
         all_words.extend(analysed.words)
         for term, form in analysed.concepts.items():
             concepts.setdefault(term, form)
-        for term, count in Counter([*analysed.stems, *analysed.concepts]).items():
+        for term, count in analysed.counts.items():
             terms[term] = terms.get(term, 0.0) + count * weight
-    # character n-grams count each written word once, whatever its field: a cheap, broad
-    # signal next to the field-weighted words
-    grams.update(Counter(char_grams(all_words)))
-    return Analysed(stems, concepts, terms, all_words, grams)
+    return Analysed(stems, concepts, terms, all_words)
+
+
+@dataclass
+class GramTable:
+    """Character n-gram counts of many documents, as sorted (row, column, count) triples.
+
+    Character n-grams count each written word once, whatever its field: a cheap, broad
+    signal next to the field-weighted words. Each distinct word is cut into n-grams once;
+    a document's counts are gathered with array operations, not per-document counters.
+    """
+
+    vocabulary: list[str]
+    rows: np.ndarray
+    cols: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def build(cls, docs: Sequence[Analysed], size: int = GRAM_SIZE) -> GramTable:
+        word_ids: dict[str, int] = {}
+        occurrences = np.fromiter(
+            (word_ids.setdefault(w, len(word_ids)) for doc in docs for w in doc.words),
+            dtype=np.int64,
+        )
+        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), [len(doc.words) for doc in docs])
+        gram_ids: dict[str, int] = {}
+        per_word = [
+            [gram_ids.setdefault(g, len(gram_ids)) for g in _word_grams(w, size)] for w in word_ids
+        ]
+        lengths = np.array([len(g) for g in per_word], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        flat = np.fromiter(
+            (g for grams in per_word for g in grams), dtype=np.int64, count=int(lengths.sum())
+        )
+        # every occurrence of a word contributes each of that word's n-grams
+        counts_per = lengths[occurrences]
+        total = int(counts_per.sum())
+        offsets = np.arange(total, dtype=np.int64) - np.repeat(
+            np.cumsum(counts_per) - counts_per, counts_per
+        )
+        grams = flat[np.repeat(starts[occurrences], counts_per) + offsets]
+        docs_rep = np.repeat(doc_of, counts_per)
+        keys, counts = np.unique(docs_rep * max(len(gram_ids), 1) + grams, return_counts=True)
+        width = max(len(gram_ids), 1)
+        return cls(list(gram_ids), keys // width, keys % width, counts.astype(np.float64))
+
+    def document_frequency(self) -> np.ndarray:
+        return np.bincount(self.cols, minlength=len(self.vocabulary))
 
 
 def char_grams(folded_words: Iterable[str], size: int = GRAM_SIZE) -> list[str]:
@@ -379,11 +433,19 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
     df: Counter[str] = Counter()
     for doc in (*analysed_needs.values(), *analysed_enterprises.values()):
         df.update(doc.terms.keys())
-        df.update(doc.grams.keys())
+    grams = GramTable.build([*analysed_needs.values(), *analysed_enterprises.values()])
+    df.update(dict(zip(grams.vocabulary, grams.document_frequency().tolist(), strict=True)))
     total = len(analysed_needs) + len(analysed_enterprises)
     idf = {term: math.log((1 + total) / (1 + count)) + 1.0 for term, count in df.items()}
     return Analysis(
-        analysed_needs, analysed_enterprises, analysed_actors, keywords, idf, matcher, correct
+        analysed_needs,
+        analysed_enterprises,
+        analysed_actors,
+        keywords,
+        idf,
+        matcher,
+        correct,
+        grams,
     )
 
 

@@ -18,7 +18,14 @@ from implant_match.dataset import Dataset
 from implant_match.errors import UnknownIdError, did_you_mean
 from implant_match.lexicon import Lexicon, load_lexicon
 from implant_match.models import Need, Priority
-from implant_match.scoring import Exclusion, Match, RawParts, Scorer, build_match
+from implant_match.scoring import (
+    Exclusion,
+    Match,
+    RawParts,
+    Scorer,
+    build_match,
+    prepare_actor_links,
+)
 from implant_match.weights import Weights
 
 SCORE_DECIMALS = 6  # scores equal to this precision are ties, broken by id
@@ -254,9 +261,18 @@ class Engine:
         pool = self.pool(needs, options.weights, pool_size)
         self._remember(needs, pool, options.top)
         stability = self._stability(pool, np.arange(options.top)[None, :], options)
+        lists = pool.lists()
+        prepare_actor_links(
+            self.scorer,
+            (
+                (j, need.territory)
+                for need, top in zip(needs, lists, strict=True)
+                for _, j in top[: options.top]
+            ),
+        )
         shortlists = []
         for r, (need, candidates, eligible) in enumerate(
-            zip(needs, pool.lists(), self.eligible_counts(needs), strict=True)
+            zip(needs, lists, self.eligible_counts(needs), strict=True)
         ):
             ranked = tuple(
                 RankedMatch(

@@ -25,7 +25,7 @@ test holds the two together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -204,6 +204,7 @@ class Scorer:
         self.analysis = analysis
         self.pair_cache: dict[tuple[int, int], tuple[float, ...]] = {}
         self.actor_cache: dict[tuple[Any, str], Any] = {}
+        self.link_cache: dict[tuple[tuple[str, ...], ...], tuple[list[ThemeLink], list[str]]] = {}
         self.needs: list[Need] = list(dataset.needs)
         self.enterprises: list[Enterprise] = list(dataset.enterprises)
         self.need_index = {n.id: i for i, n in enumerate(self.needs)}
@@ -221,16 +222,9 @@ class Scorer:
             | {t for items in analysis.need_keywords.values() for _, ts in items for t in ts}
             | {f"#{t}" for t in dataset.themes}
         )
-        grams = sorted(
-            {
-                g
-                for doc in (*analysis.needs.values(), *analysis.enterprises.values())
-                for g in doc.grams
-            }
-        )
-        terms = [*terms, *grams]
         self.vocab = {t: i for i, t in enumerate(terms)}
-        cells = (len(self.needs) + len(self.enterprises)) * len(terms)
+        table = analysis.grams
+        cells = (len(self.needs) + len(self.enterprises)) * (len(terms) + len(table.vocabulary))
         self.dense = dense if dense is not None else cells <= DENSE_LIMIT
         self.idf = np.array([analysis.weight(t) for t in terms], dtype=np.float64)
         self.boost = np.array([CONCEPT_BOOST if t[0] in "@#" else 1.0 for t in terms])
@@ -239,8 +233,20 @@ class Scorer:
         ent_docs = [analysis.enterprises[e.id] for e in self.enterprises]
         self.need_vectors = self._tfidf([d.terms for d in need_docs])
         self.enterprise_vectors = self._tfidf([d.terms for d in ent_docs])
-        self.need_grams = self._tfidf([d.grams for d in need_docs])
-        self.enterprise_grams = self._tfidf([d.grams for d in ent_docs])
+        # n-gram rows: the analysis holds needs first, then enterprises, in dataset order
+        gram_idf = np.array([analysis.weight(g) for g in table.vocabulary], dtype=np.float64)
+        values = (1.0 + np.log(table.counts)) * gram_idf[table.cols]
+        split = int(np.searchsorted(table.rows, len(self.needs)))
+        self.need_grams = self._unit_rows(
+            table.rows[:split], table.cols[:split], values[:split], len(self.needs), len(gram_idf)
+        )
+        self.enterprise_grams = self._unit_rows(
+            table.rows[split:] - len(self.needs),
+            table.cols[split:],
+            values[split:],
+            len(self.enterprises),
+            len(gram_idf),
+        )
         breadth = np.array([concept_breadth(d) for d in ent_docs], dtype=np.float64)
         self.reference_breadth = float(np.median(breadth)) if len(breadth) else 1.0
         self.focus = focus(breadth, self.reference_breadth)
@@ -292,9 +298,15 @@ class Scorer:
         )
         rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
         values = (1.0 + np.log(tfs)) * self.idf[cols] * self.boost[cols]
-        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(docs)))
+        return self._unit_rows(rows, cols, values, len(docs), len(vocab))
+
+    def _unit_rows(
+        self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, height: int, width: int
+    ) -> Matrix:
+        """A matrix of (row, column, value) triples, each row scaled to unit length."""
+        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=height))
         norms[norms == 0] = 1.0
-        return self.matrix(rows, cols, values / norms[rows], (len(docs), len(vocab)))
+        return self.matrix(rows, cols, values / norms[rows], (height, width))
 
     def _presence(self, docs: Sequence[Analysed]) -> Matrix:
         rows, cols = [], []
@@ -375,6 +387,25 @@ class Scorer:
         )
 
     # scoring
+
+    def theme_links(
+        self, need_themes: tuple[str, ...], enterprise_themes: tuple[str, ...]
+    ) -> tuple[list[ThemeLink], list[str]]:
+        """How each need theme is met (its closest enterprise theme), and which are missed."""
+        key = (need_themes, enterprise_themes)
+        if key not in self.link_cache:
+            links, missing = [], []
+            for theme in need_themes:
+                how, strength, other = max(
+                    ((*link_strength(theme, u, self.lineage), u) for u in enterprise_themes),
+                    key=lambda x: (x[1], x[2] == theme, x[2]),
+                )
+                if strength > 0:
+                    links.append(ThemeLink(theme, other, how, strength))
+                if how not in ("exact", "narrower"):
+                    missing.append(theme)
+            self.link_cache[key] = (links, missing)
+        return self.link_cache[key]
 
     @cached_property
     def lineage(self) -> dict[str, list[str]]:
@@ -537,17 +568,7 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     ent_doc = analysis.enterprises[enterprise.id]
     dataset = scorer.dataset
 
-    lineage = scorer.lineage
-    links, missing_themes = [], []
-    for theme in need.themes:
-        best = max(
-            ((*link_strength(theme, u, lineage), u) for u in enterprise.themes),
-            key=lambda x: (x[1], x[2] == theme, x[2]),
-        )
-        if best[1] > 0:
-            links.append(ThemeLink(theme, best[2], best[0], best[1]))
-        if best[0] not in ("exact", "narrower"):
-            missing_themes.append(theme)
+    links, missing_themes = scorer.theme_links(need.themes, enterprise.themes)
 
     shared = need_doc.term_set & ent_doc.term_set
     shared_stems = sorted(
@@ -559,12 +580,9 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         if t.startswith("@") and _differs(need_doc.concepts[t], ent_doc.concepts[t])
     )
     linked = {w for link in lexicon_links for w in normalise(link).split()}
+    forms = analysis.surface_forms(need.id, (need.title, need.description, *need.keywords))
     words = tuple(
-        w
-        for w in (
-            _surface(need_doc, ent_doc, t, need, enterprise, analysis) for t in shared_stems[:12]
-        )
-        if normalise(w) not in linked
+        w for w in (forms.get(t, t) for t in shared_stems[:12]) if normalise(w) not in linked
     )[:10]
 
     matched_kw: list[str] = []
@@ -654,72 +672,69 @@ def _label(dataset: Dataset, theme_id: str) -> str:
     return theme.label if theme else theme_id
 
 
-def _surface(
-    need_doc: Analysed,
-    ent_doc: Analysed,
-    term: str,
-    need: Need,
-    enterprise: Enterprise,
-    analysis: Analysis,
-) -> str:
-    """The need's own word for a shared stem (as the user wrote it, accents included)."""
-    return analysis.surface_forms(need.id, (need.title, need.description, *need.keywords)).get(
-        term, term
-    )
-
-
 def actor_links(
     scorer: Scorer, enterprise: Enterprise, territory_id: str
 ) -> tuple[tuple[ActorLink, ...], tuple[ActorLink, ...]]:
     """Local actors of the territory that would partner with, or compete against, it."""
     key = (scorer.enterprise_index[enterprise.id], territory_id)
     if key not in scorer.actor_cache:
-        scorer.actor_cache[key] = _actor_links(scorer, enterprise, territory_id)
+        prepare_actor_links(scorer, [key])
     result: tuple[tuple[ActorLink, ...], tuple[ActorLink, ...]] = scorer.actor_cache[key]
     return result
 
 
-def _actor_links(
-    scorer: Scorer, enterprise: Enterprise, territory_id: str
-) -> tuple[tuple[ActorLink, ...], tuple[ActorLink, ...]]:
-    territory = scorer.dataset.territories.get(territory_id)
-    if territory is None or not territory.local_actors:
-        return (), ()
-    j = scorer.enterprise_index[enterprise.id]
-    lineage = scorer.lineage
-    rows, actors_t = scorer.territory_actors(territory_id)
-    cosine = np.asarray(scorer.enterprise_vectors[j : j + 1] @ actors_t).ravel()
-    dup = duplication(
-        scorer.enterprise_themes[j : j + 1], scorer.actor_themes[rows], cosine[None, :]
-    )[0]
-    partners: list[tuple[float, ActorLink]] = []
-    competitors: list[ActorLink] = []
-    for k, row in enumerate(rows):
-        actor = scorer.actors[row][1]
-        shared = sorted(set(actor.themes) & set(enterprise.themes))
-        if dup[k] >= COMPETITOR_THRESHOLD:
-            competitors.append(
-                ActorLink(
-                    actor.id,
-                    actor.name,
-                    float(dup[k]),
-                    f"same themes ({', '.join(shared)}) and similar work",
-                )
-            )
+def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> None:
+    """Partners and competitors of many (enterprise row, territory) pairs at once.
+
+    One matrix product per territory gives every text cosine and duplication; Python
+    only assembles the links found.
+    """
+    by_territory: dict[str, list[int]] = {}
+    for j, territory_id in pairs:
+        if (j, territory_id) not in scorer.actor_cache:
+            by_territory.setdefault(territory_id, []).append(j)
+    for territory_id, rows_list in by_territory.items():
+        js = np.array(sorted(set(rows_list)), dtype=np.int64)
+        territory = scorer.dataset.territories.get(territory_id)
+        if territory is None or not territory.local_actors:
+            for j in js.tolist():
+                scorer.actor_cache[(j, territory_id)] = ((), ())
             continue
-        relation = max(
-            (link_strength(a, e, lineage)[1] for a in actor.themes for e in enterprise.themes),
-            default=0.0,
-        )
-        if relation >= PARTNER_THEME or cosine[k] >= PARTNER_TEXT:
-            why = "neighbouring themes" if not shared else f"shares {', '.join(shared)}"
-            if cosine[k] >= PARTNER_TEXT:
-                why += ", same beneficiaries"
-            strength = relation + float(cosine[k])
-            partners.append((strength, ActorLink(actor.id, actor.name, float(dup[k]), why)))
-    partners.sort(key=lambda p: (-p[0], p[1].actor_id))
-    competitors.sort(key=lambda a: (-a.duplication, a.actor_id))
-    return tuple(link for _, link in partners[:MAX_PARTNERS]), tuple(competitors)
+        rows, actors_t = scorer.territory_actors(territory_id)
+        cosine = np.asarray(scorer.enterprise_vectors[js] @ actors_t)  # (enterprises, actors)
+        ent_themes = scorer.enterprise_themes[js]
+        actor_themes = scorer.actor_themes[rows]
+        dup = duplication(ent_themes, actor_themes, cosine)
+        # closest link between any actor theme and any enterprise theme, through the tree
+        reach = np.stack(
+            [(ent_themes * scorer.theme_sim[t]).max(axis=1) for t in range(len(scorer.theme_ids))],
+            axis=1,
+        )  # (enterprises, themes): how close the enterprise comes to each theme
+        relation = (actor_themes[None, :, :] * reach[:, None, :]).max(axis=2)
+        actors = [scorer.actors[row][1] for row in rows]
+        actor_sets = [set(actor.themes) for actor in actors]
+        for e, j in enumerate(js.tolist()):
+            enterprise_themes = set(scorer.enterprises[j].themes)
+            partners: list[tuple[float, ActorLink]] = []
+            competitors: list[ActorLink] = []
+            for k, actor in enumerate(actors):
+                d, c = float(dup[e, k]), float(cosine[e, k])
+                shared = sorted(actor_sets[k] & enterprise_themes)
+                if d >= COMPETITOR_THRESHOLD:
+                    why = f"same themes ({', '.join(shared)}) and similar work"
+                    competitors.append(ActorLink(actor.id, actor.name, d, why))
+                elif relation[e, k] >= PARTNER_THEME or c >= PARTNER_TEXT:
+                    why = "neighbouring themes" if not shared else f"shares {', '.join(shared)}"
+                    if c >= PARTNER_TEXT:
+                        why += ", same beneficiaries"
+                    link = ActorLink(actor.id, actor.name, d, why)
+                    partners.append((float(relation[e, k]) + c, link))
+            partners.sort(key=lambda p: (-p[0], p[1].actor_id))
+            competitors.sort(key=lambda a: (-a.duplication, a.actor_id))
+            scorer.actor_cache[(j, territory_id)] = (
+                tuple(link for _, link in partners[:MAX_PARTNERS]),
+                tuple(competitors),
+            )
 
 
 def _with_reasons(match: Match, dataset: Dataset) -> Match:
