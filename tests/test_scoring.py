@@ -72,13 +72,13 @@ def test_chunking_does_not_change_the_top_lists(tmp_path: Path) -> None:
 
     tops = []
     calls = []
-    original_raw = engine.scorer.raw
+    original_raw = engine.scorer._raw
 
     def counting_raw(*args: object) -> object:
         calls.append(1)
         return original_raw(*args)  # type: ignore[arg-type]
 
-    engine.scorer.raw = counting_raw  # type: ignore[method-assign]
+    engine.scorer._raw = counting_raw  # type: ignore[method-assign]
     for chunk in (1, 3, 1000):
         original = scoring.CHUNK
         scoring.CHUNK = chunk

@@ -86,6 +86,7 @@ class Matcher:
 
     def __post_init__(self) -> None:
         self.starts = set(self.phrases)
+        self.word_starts = {k[1:] for k in self.starts if k.startswith("=")}
         for candidates in self.phrases.values():
             for phrase, term, form in candidates:
                 self.index.setdefault(phrase[:2], []).append((phrase, term, form))
@@ -93,11 +94,11 @@ class Matcher:
     def find(self, stems: Sequence[str], folded: Sequence[str], raw: str) -> dict[str, str]:
         matches = []
         size = len(stems)
-        starts = self.starts
-        for i in range(size):
+        # the few positions where a form may start, found with set lookups
+        positions = {i for i, key in enumerate(stems) if key in self.starts}
+        positions.update(i for i, word in enumerate(folded) if word in self.word_starts)
+        for i in sorted(positions):
             here = (stems[i], f"={folded[i]}") if i < len(folded) else (stems[i],)
-            if here[0] not in starts and (len(here) == 1 or here[1] not in starts):
-                continue
             nexts = (
                 ((stems[i + 1], f"={folded[i + 1]}") if i + 1 < len(folded) else (stems[i + 1],))
                 if i + 1 < size

@@ -54,6 +54,7 @@ PARTNER_THEME = 0.35
 PARTNER_TEXT = 0.12
 MAX_PARTNERS = 3
 CHUNK = 1024
+THEME_TABLE_LIMIT = 20_000_000  # cells of the theme-set overlap table
 DENSE_LIMIT = 3_000_000  # cells: below, plain numpy arrays (and no scipy import at all)
 
 Matrix = Any  # numpy.ndarray or scipy.sparse.csr_matrix: both index rows and multiply
@@ -180,6 +181,18 @@ def link_strength(
 # -- the vectorised scorer ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _NeedSide:
+    """The need rows of the matrices, taken once for all the blocks of a ranking."""
+
+    rows: np.ndarray
+    vectors: Matrix
+    grams: Matrix
+    items: Matrix
+    territory: np.ndarray
+    valid: np.ndarray
+
+
 @dataclass
 class RawParts:
     """Raw similarities for a block of needs x enterprises."""
@@ -191,9 +204,17 @@ class RawParts:
     allowed: np.ndarray  # the hard territory rule
 
     def scores(self, weights: Weights) -> np.ndarray:
+        """``100 x sum(weight x part) x (1 - share x duplication)``, in place on one array."""
         w = weights.normalised()
-        subtotal = 100.0 * sum(w[p] * getattr(self, p) for p in EVIDENCE_PARTS)
-        return np.asarray(subtotal * (1.0 - w["complementarity"] * self.duplication))
+        first, *rest = EVIDENCE_PARTS
+        subtotal = w[first] * getattr(self, first)
+        for part in rest:
+            subtotal += w[part] * getattr(self, part)
+        subtotal *= 100.0
+        kept = w["complementarity"] * self.duplication
+        np.subtract(1.0, kept, out=kept)
+        subtotal *= kept
+        return np.asarray(subtotal)
 
 
 class Scorer:
@@ -255,6 +276,14 @@ class Scorer:
         theme_col = {t: i for i, t in enumerate(self.theme_ids)}
         self.need_themes = _incidence([n.themes for n in self.needs], theme_col)
         self.enterprise_themes = _incidence([e.themes for e in self.enterprises], theme_col)
+        # few distinct theme sets: their overlaps are computed once, then looked up per pair
+        self.need_theme_set, need_sets = _distinct_rows(self.need_themes)
+        self.enterprise_theme_set, ent_sets = _distinct_rows(self.enterprise_themes)
+        self.theme_table = (
+            soft_overlap(need_sets, ent_sets, self.theme_sim)
+            if len(need_sets) * len(ent_sets) <= THEME_TABLE_LIMIT
+            else None
+        )
         self._keyword_matrices()
         self._actor_matrices(theme_col)
 
@@ -318,26 +347,33 @@ class Scorer:
         return self.matrix(rows, cols, np.ones(len(rows)), (len(docs), len(self.item_vocab)))
 
     def _keyword_matrices(self) -> None:
-        concept_rows, stem_rows, owners, item_weights = [], [], [], []
+        # a key term is an item: its concepts and its stems; needs share many items (the
+        # same keyword, the same theme), so each distinct item is tested once per enterprise
+        items: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+        owners, columns, item_weights = [], [], []
+
+        def add(i: int, concepts: tuple[str, ...], stems: tuple[str, ...], weight: float) -> None:
+            owners.append(i)
+            columns.append(items.setdefault((concepts, stems), len(items)))
+            item_weights.append(weight)
+
         for i, need in enumerate(self.needs):
             for _, terms in self.analysis.need_keywords[need.id]:
-                concepts = [t for t in terms if t[0] in "@#"]
-                stems = [t for t in terms if t[0] not in "@#"]
-                concept_rows.append(concepts)
-                stem_rows.append(stems)
-                owners.append(i)
-                item_weights.append(1.0)
+                add(
+                    i,
+                    tuple(t for t in terms if t[0] in "@#"),
+                    tuple(t for t in terms if t[0] not in "@#"),
+                    1.0,
+                )
             alias_weight = (
                 KEYWORD_THEME_WEIGHT
                 if self.analysis.need_keywords[need.id]
                 else KEYWORD_ALIAS_ONLY_WEIGHT
             )
             for theme in need.themes:
-                concept_rows.append([f"#{theme}"])
-                stem_rows.append([])
-                owners.append(i)
-                item_weights.append(alias_weight)
-        n_items = len(owners)
+                add(i, (f"#{theme}",), (), alias_weight)
+        concept_rows = [list(concepts) for concepts, _ in items]
+        stem_rows = [list(stems) for _, stems in items]
         # key terms use a few hundred words: products run over those columns only
         self.item_vocab = {
             t: i
@@ -358,9 +394,9 @@ class Scorer:
         totals = np.maximum(totals, KEYWORD_MIN_TOTAL)
         self.need_items = self.matrix(
             owners,
-            list(range(n_items)),
+            columns,
             weights / totals[owners] if owners else [],
-            (len(self.needs), n_items),
+            (len(self.needs), len(items)),
         )
 
     def _item_matrix(self, rows: list[list[str]], fraction: bool) -> Matrix:
@@ -438,13 +474,34 @@ class Scorer:
 
     def raw(self, need_rows: np.ndarray, ent_rows: slice | np.ndarray) -> RawParts:
         """Raw parts for the needs ``need_rows`` x the enterprises in ``ent_rows``."""
-        n_themes = self.need_themes[need_rows]
-        e_themes = self.enterprise_themes[ent_rows]
-        themes = soft_overlap(n_themes, e_themes, self.theme_sim)
+        return self._raw(self._need_side(need_rows), ent_rows)
 
-        cosine = product(self.need_vectors[need_rows], self.enterprise_vectors[ent_rows])
-        grams = product(self.need_grams[need_rows], self.enterprise_grams[ent_rows])
-        text = text_similarity(cosine, grams) * self.focus[ent_rows][None, :]
+    def _need_side(self, need_rows: np.ndarray) -> _NeedSide:
+        territory = self.need_territory[need_rows]
+        return _NeedSide(
+            need_rows,
+            self.need_vectors[need_rows],
+            self.need_grams[need_rows],
+            self.need_items[need_rows],
+            territory,
+            territory >= 0,
+        )
+
+    def _raw(self, side: _NeedSide, ent_rows: slice | np.ndarray) -> RawParts:
+        if self.theme_table is not None:
+            themes = self.theme_table[
+                np.ix_(self.need_theme_set[side.rows], self.enterprise_theme_set[ent_rows])
+            ]
+        else:
+            themes = soft_overlap(
+                self.need_themes[side.rows], self.enterprise_themes[ent_rows], self.theme_sim
+            )
+        focus = self.focus[ent_rows][None, :]
+        text = text_similarity(
+            product(side.vectors, self.enterprise_vectors[ent_rows]),
+            product(side.grams, self.enterprise_grams[ent_rows]),
+        )
+        text *= focus
 
         presence = self.enterprise_presence[ent_rows]
         concept_hit = presence @ self.item_concepts.T
@@ -453,18 +510,23 @@ class Scorer:
             credit = np.maximum(np.minimum(concept_hit, 1.0), np.minimum(stem_hit, 1.0))
         else:  # stay sparse: most enterprises show none of most key terms
             credit = concept_hit.minimum(1.0).maximum(stem_hit.minimum(1.0))
-        keywords = product(self.need_items[need_rows], credit) * self.focus[ent_rows][None, :]
-        keywords = np.minimum(np.asarray(keywords), 1.0)
+        keywords = product(side.items, credit)
+        keywords *= focus
+        np.minimum(keywords, 1.0, out=keywords)
 
+        # per enterprise and territory first (few territories), then one gather per need
         dup_by_territory = self._duplication(ent_rows)  # (ents, territories)
-        territory = self.need_territory[need_rows]
-        valid = territory >= 0
-        duplication = np.zeros_like(themes)
-        if dup_by_territory.shape[1]:
-            duplication[valid] = dup_by_territory[:, territory[valid]].T
-        duplication = np.where(duplication >= COMPETITOR_THRESHOLD, duplication, 0.0)
-        allowed = np.zeros_like(themes, dtype=bool)
-        allowed[valid] = self.enterprise_allowed[ent_rows][:, territory[valid]].T
+        dup_by_territory[dup_by_territory < COMPETITOR_THRESHOLD] = 0.0
+        allowed_by_territory = self.enterprise_allowed[ent_rows]
+        if side.valid.all() and dup_by_territory.shape[1]:
+            duplication = dup_by_territory.T[side.territory]
+            allowed = allowed_by_territory.T[side.territory]
+        else:
+            duplication = np.zeros_like(themes)
+            allowed = np.zeros_like(themes, dtype=bool)
+            if dup_by_territory.shape[1]:
+                duplication[side.valid] = dup_by_territory.T[side.territory[side.valid]]
+                allowed[side.valid] = allowed_by_territory.T[side.territory[side.valid]]
         return RawParts(themes, text, keywords, duplication, allowed)
 
     def _duplication(self, ent_rows: slice | np.ndarray) -> np.ndarray:
@@ -489,15 +551,21 @@ class Scorer:
     ) -> Iterator[tuple[slice, RawParts]]:
         """Raw parts for ``need_rows`` x all enterprises, ``chunk`` (``CHUNK``) at a time."""
         chunk = chunk or CHUNK  # read at call time, so the module setting can be changed
+        side = self._need_side(need_rows)
         for start in range(0, len(self.enterprises), chunk):
             rows = slice(start, min(start + chunk, len(self.enterprises)))
-            yield rows, self.raw(need_rows, rows)
+            yield rows, self._raw(side, rows)
 
 
 def text_similarity(word_cosine: np.ndarray, gram_cosine: np.ndarray) -> np.ndarray:
-    """Blend of word and character n-gram cosines, scaled so that close texts reach 1."""
-    blend = WORD_SHARE * word_cosine + (1 - WORD_SHARE) * gram_cosine
-    return np.asarray(np.minimum(1.0, blend / TEXT_SCALE))
+    """Blend of word and character n-gram cosines, scaled so that close texts reach 1.
+
+    Computed in place: the two cosine arrays are consumed.
+    """
+    blend = np.multiply(word_cosine, WORD_SHARE, out=word_cosine)
+    blend += np.multiply(gram_cosine, 1 - WORD_SHARE, out=gram_cosine)
+    blend /= TEXT_SCALE
+    return np.asarray(np.minimum(blend, 1.0, out=blend))
 
 
 def _incidence(theme_lists: Sequence[Sequence[str]], col: dict[str, int]) -> np.ndarray:
@@ -507,6 +575,14 @@ def _incidence(theme_lists: Sequence[Sequence[str]], col: dict[str, int]) -> np.
             if theme in col:
                 matrix[i, col[theme]] = 1.0
     return matrix
+
+
+def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each row among the distinct rows, the distinct rows)."""
+    if not len(matrix):
+        return np.zeros(0, dtype=np.int64), matrix
+    distinct, inverse = np.unique(matrix, axis=0, return_inverse=True)
+    return inverse.reshape(-1), distinct
 
 
 def soft_overlap(need_themes: np.ndarray, ent_themes: np.ndarray, sim: np.ndarray) -> np.ndarray:
