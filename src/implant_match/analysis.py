@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -78,37 +78,67 @@ class Matcher:
     phrases: dict[str, list[tuple[tuple[str, ...], str, str]]]  # first key -> candidates
     concepts: dict[str, Concept]
     strict_acronyms: list[tuple[re.Pattern[str], str, str, str]]  # capitals-only acronyms
-    # the same phrases indexed by their first key (one word) or first two keys (longer),
-    # so that each position of a text is tried against a handful of candidates
-    index: dict[tuple[str, ...], list[tuple[tuple[str, ...], str, str]]] = field(
+    # the same phrases indexed for lookups: one-word forms by their key, longer ones by
+    # their first two keys, so that each position of a text costs a dictionary lookup or two
+    single: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    pairs: dict[tuple[str, str], list[tuple[tuple[str, ...], str, str]]] = field(
         default_factory=dict
     )
 
     def __post_init__(self) -> None:
-        self.starts = set(self.phrases)
-        self.word_starts = {k[1:] for k in self.starts if k.startswith("=")}
         for candidates in self.phrases.values():
             for phrase, term, form in candidates:
-                self.index.setdefault(phrase[:2], []).append((phrase, term, form))
+                if len(phrase) == 1:
+                    self.single.setdefault(phrase[0], []).append((term, form))
+                else:
+                    self.pairs.setdefault((phrase[0], phrase[1]), []).append((phrase, term, form))
+        self.pair_starts = {first for first, _ in self.pairs}
+        # words that some acronym form holds (compared unstemmed, as ``=word``)
+        self.acronym_words = {
+            key[1:] for phrase in self._all_keys() for key in phrase if key.startswith("=")
+        }
+
+    def _all_keys(self) -> Iterator[tuple[str, ...]]:
+        for candidates in self.phrases.values():
+            for phrase, _, _ in candidates:
+                yield phrase
+
+    def _keys_at(self, stems: Sequence[str], folded: Sequence[str], i: int) -> tuple[str, ...]:
+        """A position's keys: its stem, and ``=word`` when an acronym may hold the word."""
+        if i < len(folded) and folded[i] in self.acronym_words:
+            return (stems[i], f"={folded[i]}")
+        return (stems[i],)
 
     def find(self, stems: Sequence[str], folded: Sequence[str], raw: str) -> dict[str, str]:
-        matches = []
+        matches: list[tuple[int, int, str, str]] = []
         size = len(stems)
-        # the few positions where a form may start, found with set lookups
-        positions = {i for i, key in enumerate(stems) if key in self.starts}
-        positions.update(i for i, word in enumerate(folded) if word in self.word_starts)
-        for i in sorted(positions):
-            here = (stems[i], f"={folded[i]}") if i < len(folded) else (stems[i],)
-            nexts = (
-                ((stems[i + 1], f"={folded[i + 1]}") if i + 1 < len(folded) else (stems[i + 1],))
-                if i + 1 < size
-                else ()
-            )
-            keys = [(k,) for k in here] + [(k, n) for k in here for n in nexts]
-            for key in keys:
-                for phrase, term, form in self.index.get(key, ()):
-                    if _matches_at(phrase, stems, folded, i):
+        single, pairs, pair_starts = self.single, self.pairs, self.pair_starts
+        if self.acronym_words.isdisjoint(folded):  # the common case: stems are the keys
+            for i in [i for i, key in enumerate(stems) if key in single]:
+                matches.extend((1, i, term, form) for term, form in single[stems[i]])
+            for i in [i for i, key in enumerate(stems[:-1]) if key in pair_starts]:
+                for phrase, term, form in pairs.get((stems[i], stems[i + 1]), ()):
+                    if len(phrase) == 2 or _matches_at(phrase, stems, folded, i):
                         matches.append((len(phrase), i, term, form))
+            return self._resolve(matches, folded, raw)
+        for i in range(size):
+            for key in self._keys_at(stems, folded, i):
+                for term, form in single.get(key, ()):
+                    matches.append((1, i, term, form))
+            if i + 1 >= size:
+                continue
+            for key in self._keys_at(stems, folded, i):
+                if key not in pair_starts:
+                    continue
+                for after in self._keys_at(stems, folded, i + 1):
+                    for phrase, term, form in pairs.get((key, after), ()):
+                        if len(phrase) == 2 or _matches_at(phrase, stems, folded, i):
+                            matches.append((len(phrase), i, term, form))
+        return self._resolve(matches, folded, raw)
+
+    def _resolve(
+        self, matches: list[tuple[int, int, str, str]], folded: Sequence[str], raw: str
+    ) -> dict[str, str]:
         matches.sort(key=lambda m: (-m[0], m[1], m[2]))
         # longest match first, without overlap among lexicon forms (and among theme
         # aliases: the two systems are independent, an alias inside a lexicon form counts)
