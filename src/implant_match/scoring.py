@@ -58,6 +58,7 @@ THEME_TABLE_LIMIT = 20_000_000  # cells of the theme-set overlap table
 DENSE_LIMIT = 3_000_000  # cells: below, plain numpy arrays (and no scipy import at all)
 
 Matrix = Any  # numpy.ndarray or scipy.sparse.csr_matrix: both index rows and multiply
+Cosines = tuple[np.ndarray, np.ndarray]  # word and character n-gram cosines of a block
 
 
 def product(left: Matrix, right: Matrix) -> np.ndarray:
@@ -487,7 +488,16 @@ class Scorer:
             territory >= 0,
         )
 
-    def _raw(self, side: _NeedSide, ent_rows: slice | np.ndarray) -> RawParts:
+    def _cosines(self, side: _NeedSide, ent_rows: slice | np.ndarray) -> Cosines:
+        """The two sparse products of a block: word and character n-gram cosines."""
+        return (
+            product(side.vectors, self.enterprise_vectors[ent_rows]),
+            product(side.grams, self.enterprise_grams[ent_rows]),
+        )
+
+    def _raw(
+        self, side: _NeedSide, ent_rows: slice | np.ndarray, cosines: Cosines | None = None
+    ) -> RawParts:
         if self.theme_table is not None:
             themes = self.theme_table[
                 np.ix_(self.need_theme_set[side.rows], self.enterprise_theme_set[ent_rows])
@@ -497,10 +507,7 @@ class Scorer:
                 self.need_themes[side.rows], self.enterprise_themes[ent_rows], self.theme_sim
             )
         focus = self.focus[ent_rows][None, :]
-        text = text_similarity(
-            product(side.vectors, self.enterprise_vectors[ent_rows]),
-            product(side.grams, self.enterprise_grams[ent_rows]),
-        )
+        text = text_similarity(*(cosines or self._cosines(side, ent_rows)))
         text *= focus
 
         presence = self.enterprise_presence[ent_rows]
@@ -552,9 +559,25 @@ class Scorer:
         """Raw parts for ``need_rows`` x all enterprises, ``chunk`` (``CHUNK``) at a time."""
         chunk = chunk or CHUNK  # read at call time, so the module setting can be changed
         side = self._need_side(need_rows)
-        for start in range(0, len(self.enterprises), chunk):
-            rows = slice(start, min(start + chunk, len(self.enterprises)))
-            yield rows, self._raw(side, rows)
+        blocks = [
+            slice(start, min(start + chunk, len(self.enterprises)))
+            for start in range(0, len(self.enterprises), chunk)
+        ]
+        if len(blocks) < 2:
+            for rows in blocks:
+                yield rows, self._raw(side, rows)
+            return
+        # The sparse products (most of a block's cost) run in C without the GIL: a worker
+        # thread computes the next block's while this one finishes the current block.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            ahead = worker.submit(self._cosines, side, blocks[0])
+            for k, rows in enumerate(blocks):
+                cosines = ahead.result()
+                if k + 1 < len(blocks):
+                    ahead = worker.submit(self._cosines, side, blocks[k + 1])
+                yield rows, self._raw(side, rows, cosines)
 
 
 def text_similarity(word_cosine: np.ndarray, gram_cosine: np.ndarray) -> np.ndarray:
