@@ -22,6 +22,14 @@ from implant_match.cli import app
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the user's cache of analysed data."""
+    monkeypatch.setenv("IMPLANT_MATCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @dataclass(frozen=True)
 class Run:
     """What one ``validate`` run printed and returned."""

@@ -217,13 +217,19 @@ def _lexicon_path(paths: DataPaths, lexicon: Path | None) -> Path | None:
 
 
 def _engine(needs: Path | None, enterprises: Path | None, lexicon: Path | None) -> Engine:
+    from implant_match.cache import cached_engine
     from implant_match.dataset import load_dataset
     from implant_match.lexicon import load_lexicon
     from implant_match.ranking import Engine
 
     paths = _paths(needs, enterprises)
-    dataset: Dataset = load_dataset(paths)
-    return Engine(dataset, load_lexicon(_lexicon_path(paths, lexicon)))
+    lexicon_file = _lexicon_path(paths, lexicon)
+
+    def build() -> Engine:
+        dataset: Dataset = load_dataset(paths)
+        return Engine(dataset, load_lexicon(lexicon_file))
+
+    return cached_engine(paths, lexicon_file, build)
 
 
 def _rank_options(

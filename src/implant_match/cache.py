@@ -1,0 +1,145 @@
+"""A content-hash cache of analysed data, so that repeated runs on big files start at once.
+
+Loading, validating and analysing a national directory takes seconds that every run
+would otherwise pay again on the same bytes. After a run on data files of at least
+``MIN_BYTES``, the analysed :class:`~implant_match.ranking.Engine` is written to the cache
+folder under a key that hashes everything it depends on: the bytes of both data files and
+of the project lexicon, the names the files are shown under, the tool and the Python
+version. Any change to any of them is a different key, so a stale entry can never
+be read (the package's own files are hashed too, so an edited or upgraded tool never
+reads an entry of another); only valid data is ever cached, and ``validate`` never reads
+the cache.
+
+* folder: ``$IMPLANT_MATCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/implant-match``, else
+  ``~/.cache/implant-match`` (created private to the user: entries are pickles, which
+  must only be read from a folder nobody else can write);
+* ``IMPLANT_MATCH_CACHE=off`` turns it off; the ``KEEP`` most recent entries are kept;
+* a cache that cannot be read or written is ignored: it only ever saves time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy
+from pydantic import VERSION
+
+from implant_match import __version__
+
+if TYPE_CHECKING:
+    from implant_match.dataset import DataPaths
+    from implant_match.ranking import Engine
+
+FORMAT = 1  # bump when the pickled classes change shape
+MIN_BYTES = 1 << 20  # smaller data is analysed faster than a cache entry is read
+KEEP = 4
+SUFFIX = ".engine"
+_OFF = {"0", "off", "no", "false"}
+
+
+def cache_dir() -> Path | None:
+    """Where entries live, or None when the cache is turned off."""
+    if os.environ.get("IMPLANT_MATCH_CACHE", "").strip().lower() in _OFF:
+        return None
+    explicit = os.environ.get("IMPLANT_MATCH_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "implant-match"
+
+
+def entry_key(paths: DataPaths, lexicon: Path | None) -> str | None:
+    """The hash of everything an analysed engine depends on; None if not worth caching."""
+    files = [paths.needs, paths.enterprises, *([lexicon] if lexicon else [])]
+    try:
+        if sum(path.stat().st_size for path in files) < MIN_BYTES:
+            return None
+        digest = hashlib.sha256()
+        for part in (
+            f"implant-match {__version__} format {FORMAT}",
+            _code_digest(),
+            f"python {sys.version_info[:2]} numpy {numpy.__version__} pydantic {VERSION}",
+            paths.needs_display,
+            paths.enterprises_display,
+            str(lexicon is not None),
+        ):
+            digest.update(part.encode() + b"\0")
+        for path in files:
+            with path.open("rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+    except OSError:  # unreadable: loading will say so, with the file's name
+        return None
+    return digest.hexdigest()
+
+
+def _code_digest() -> str:
+    """A hash of the package's own files: an entry from other code is never read."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted([*package.glob("*.py"), *package.glob("*.yaml")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def read(folder: Path, key: str) -> Engine | None:
+    """The cached engine for ``key``, or None (missing, unreadable or from another build)."""
+    from implant_match.ranking import Engine
+
+    path = folder / f"{key}{SUFFIX}"
+    try:
+        handle = path.open("rb")
+    except OSError:  # missing, or the folder is not usable
+        return None
+    engine: object
+    with handle:
+        try:
+            engine = pickle.load(handle)
+        except Exception:  # a truncated or foreign entry: drop it and rebuild
+            engine = None
+    if not isinstance(engine, Engine):
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: pruned last
+    return engine
+
+
+def write(folder: Path, key: str, engine: Engine) -> None:
+    """Store an engine atomically, then keep only the ``KEEP`` most recent entries."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
+            try:
+                pickle.dump(engine, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:
+                handle.close()
+                os.unlink(handle.name)
+                raise
+        os.replace(handle.name, folder / f"{key}{SUFFIX}")
+        entries = sorted(folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-KEEP]:
+            old.unlink(missing_ok=True)
+    except OSError:  # read-only or full disk: the run goes on uncached
+        return
+
+
+def cached_engine(paths: DataPaths, lexicon: Path | None, build: Callable[[], Engine]) -> Engine:
+    """The engine for these files: from the cache when it holds it, else built (and kept)."""
+    folder = cache_dir()
+    key = entry_key(paths, lexicon) if folder is not None else None
+    if folder is None or key is None:
+        return build()
+    engine = read(folder, key)
+    if engine is None:
+        engine = build()
+        write(folder, key, engine)
+    return engine

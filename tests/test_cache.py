@@ -1,0 +1,153 @@
+"""The content-hash cache of analysed data: reused when nothing changed, never otherwise."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from implant_match import cache
+from implant_match.cli import app
+from implant_match.dataset import DataPaths, load_dataset
+from implant_match.ranking import Engine, RankOptions
+
+from .factories import bundled
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> DataPaths:
+    """A copy of the bundled data (small: the tests lower the size threshold)."""
+    source = bundled()
+    shutil.copy(source.needs, tmp_path / "needs.yaml")
+    shutil.copy(source.enterprises, tmp_path / "enterprises.yaml")
+    return DataPaths(tmp_path / "needs.yaml", tmp_path / "enterprises.yaml")
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    where = tmp_path / "cache"
+    monkeypatch.setenv("IMPLANT_MATCH_CACHE_DIR", str(where))
+    return where
+
+
+class Builds:
+    """A build function that counts its calls."""
+
+    def __init__(self, paths: DataPaths) -> None:
+        self.paths = paths
+        self.count = 0
+
+    def __call__(self) -> Engine:
+        self.count += 1
+        return Engine(load_dataset(self.paths))
+
+
+def top_ids(engine: Engine) -> list[list[str]]:
+    shortlist = engine.rank(RankOptions(top=3))
+    return [[r.match.enterprise_id for r in s.candidates] for s in shortlist.needs]
+
+
+def test_second_run_reads_the_entry(data: DataPaths, folder: Path) -> None:
+    builds = Builds(data)
+    first = cache.cached_engine(data, None, builds)
+    second = cache.cached_engine(data, None, builds)
+    assert builds.count == 1
+    assert second is not first  # read back from disk, not kept in memory
+    assert top_ids(second) == top_ids(first)
+    entries = list(folder.glob(f"*{cache.SUFFIX}"))
+    assert len(entries) == 1
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_any_changed_byte_is_a_new_entry(data: DataPaths, folder: Path) -> None:
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    text = data.enterprises.read_text(encoding="utf-8")
+    data.enterprises.write_text(text.replace("Dons Solidaires", "Dons  Solidaires"), "utf-8")
+    engine = cache.cached_engine(data, None, builds)
+    assert builds.count == 2
+    assert engine.dataset.enterprise_by_id["dons-solidaires"].name == "Dons  Solidaires"
+    assert len(list(folder.glob(f"*{cache.SUFFIX}"))) == 2
+
+
+def test_the_project_lexicon_is_part_of_the_key(
+    data: DataPaths, folder: Path, tmp_path: Path
+) -> None:
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text("groups: []\n", encoding="utf-8")
+    assert cache.entry_key(data, None) != cache.entry_key(data, lexicon)
+    first = cache.entry_key(data, lexicon)
+    lexicon.write_text("groups: []\n# edited\n", encoding="utf-8")
+    assert cache.entry_key(data, lexicon) != first
+
+
+def test_a_broken_entry_is_dropped_and_rebuilt(data: DataPaths, folder: Path) -> None:
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    (entry,) = folder.glob(f"*{cache.SUFFIX}")
+    entry.write_bytes(entry.read_bytes()[:1000])  # truncated, as by a full disk
+    engine = cache.cached_engine(data, None, builds)
+    assert builds.count == 2
+    assert top_ids(engine)
+    assert cache.read(folder, entry.name.removesuffix(cache.SUFFIX)) is not None
+
+
+def test_turned_off(data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPLANT_MATCH_CACHE", "off")
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    cache.cached_engine(data, None, builds)
+    assert builds.count == 2
+    assert not folder.exists()
+
+
+def test_small_data_is_not_cached(
+    data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "MIN_BYTES", 1 << 20)
+    assert cache.entry_key(data, None) is None
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    assert not folder.exists()
+
+
+def test_an_unwritable_folder_only_costs_time(
+    data: DataPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("IMPLANT_MATCH_CACHE_DIR", str(blocker / "cache"))
+    builds = Builds(data)
+    assert top_ids(cache.cached_engine(data, None, builds))
+    assert top_ids(cache.cached_engine(data, None, builds))
+    assert builds.count == 2
+
+
+def test_only_the_most_recent_entries_are_kept(
+    data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "KEEP", 2)
+    builds = Builds(data)
+    engine = builds()
+    for k in range(4):
+        cache.write(folder, f"{k:064x}", engine)
+        os.utime(folder / f"{k:064x}{cache.SUFFIX}", (1_000_000 + k, 1_000_000 + k))
+    cache.write(folder, "f" * 64, engine)
+    kept = sorted(p.name for p in folder.glob(f"*{cache.SUFFIX}"))
+    assert kept == [f"{3:064x}{cache.SUFFIX}", f"{'f' * 64}{cache.SUFFIX}"]
+
+
+def test_cli_output_is_the_same_from_the_cache(data: DataPaths, folder: Path) -> None:
+    runner = CliRunner()
+    args = ["rank", "--needs", str(data.needs), "--enterprises", str(data.enterprises)]
+    first = runner.invoke(app, [*args, "--format", "json"])
+    assert first.exit_code == 0, first.output
+    assert len(list(folder.glob(f"*{cache.SUFFIX}"))) == 1
+    second = runner.invoke(app, [*args, "--format", "json"])
+    assert second.exit_code == 0
+    assert second.stdout == first.stdout
