@@ -12,6 +12,7 @@ For each need, enterprise and local actor, the analysis keeps:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -27,6 +28,7 @@ from implant_match.models import Enterprise, LocalActor, Need
 from implant_match.text import stem, words
 
 GRAM_SIZE = 4
+DOC_CHUNK = 4096  # documents whose n-grams are counted at once
 MIN_TYPO_LENGTH = 7  # shorter words are too often real words one letter apart
 TRUSTED_COUNT = 1_000_000  # lexicon and alias words are known to be spelled right
 
@@ -325,49 +327,67 @@ def _weighted(parts: Iterable[tuple[Analysed, float]]) -> Analysed:
 
 @dataclass
 class GramTable:
-    """Character n-gram counts of many documents, as sorted (row, column, count) triples.
+    """Character n-gram counts of many documents, as compressed rows.
 
     Character n-grams count each written word once, whatever its field: a cheap, broad
     signal next to the field-weighted words. Each distinct word is cut into n-grams once;
-    a document's counts are gathered with array operations, not per-document counters.
+    documents' counts are gathered with array operations, ``DOC_CHUNK`` documents at a
+    time so that memory stays bounded. Row ``i`` holds ``indices[indptr[i]:indptr[i+1]]``
+    (increasing) with their ``counts``.
     """
 
     vocabulary: list[str]
-    rows: np.ndarray
-    cols: np.ndarray
-    counts: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray  # int32
+    counts: np.ndarray  # int32
 
     @classmethod
     def build(cls, docs: Sequence[Analysed], size: int = GRAM_SIZE) -> GramTable:
         word_ids: dict[str, int] = {}
-        occurrences = np.fromiter(
-            (word_ids.setdefault(w, len(word_ids)) for doc in docs for w in doc.words),
-            dtype=np.int64,
-        )
-        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), [len(doc.words) for doc in docs])
         gram_ids: dict[str, int] = {}
-        per_word = [
-            [gram_ids.setdefault(g, len(gram_ids)) for g in _word_grams(w, size)] for w in word_ids
-        ]
-        lengths = np.array([len(g) for g in per_word], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        flat = np.fromiter(
-            (g for grams in per_word for g in grams), dtype=np.int64, count=int(lengths.sum())
+        lengths = np.zeros(0, dtype=np.int64)  # n-grams per distinct word
+        flat = np.zeros(0, dtype=np.int64)  # every distinct word's n-grams, end to end
+        indices, counts, per_row = [], [], []
+        for start in range(0, len(docs), DOC_CHUNK):
+            block = docs[start : start + DOC_CHUNK]
+            seen = len(word_ids)
+            occurrences = np.fromiter(
+                (word_ids.setdefault(w, len(word_ids)) for doc in block for w in doc.words),
+                dtype=np.int64,
+            )
+            fresh = [
+                [gram_ids.setdefault(g, len(gram_ids)) for g in _word_grams(w, size)]
+                for w in itertools.islice(word_ids, seen, None)
+            ]
+            lengths = np.concatenate([lengths, [len(g) for g in fresh]]).astype(np.int64)
+            flat = np.concatenate([flat, [g for grams in fresh for g in grams]]).astype(np.int64)
+            starts = np.cumsum(lengths) - lengths
+            # every occurrence of a word contributes each of that word's n-grams
+            spread = lengths[occurrences]
+            offsets = np.arange(int(spread.sum()), dtype=np.int64) - np.repeat(
+                np.cumsum(spread) - spread, spread
+            )
+            grams = flat[np.repeat(starts[occurrences], spread) + offsets]
+            doc_of = np.repeat(
+                np.arange(len(block), dtype=np.int64), [len(doc.words) for doc in block]
+            )
+            width = max(len(gram_ids), 1)
+            keys, found = np.unique(np.repeat(doc_of, spread) * width + grams, return_counts=True)
+            indices.append((keys % width).astype(np.int32))
+            counts.append(found.astype(np.int32))
+            per_row.append(np.bincount(keys // width, minlength=len(block)))
+        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+        if per_row:
+            np.cumsum(np.concatenate(per_row), out=indptr[1:])
+        return cls(
+            list(gram_ids),
+            indptr,
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
+            np.concatenate(counts) if counts else np.zeros(0, dtype=np.int32),
         )
-        # every occurrence of a word contributes each of that word's n-grams
-        counts_per = lengths[occurrences]
-        total = int(counts_per.sum())
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(
-            np.cumsum(counts_per) - counts_per, counts_per
-        )
-        grams = flat[np.repeat(starts[occurrences], counts_per) + offsets]
-        docs_rep = np.repeat(doc_of, counts_per)
-        keys, counts = np.unique(docs_rep * max(len(gram_ids), 1) + grams, return_counts=True)
-        width = max(len(gram_ids), 1)
-        return cls(list(gram_ids), keys // width, keys % width, counts.astype(np.float64))
 
     def document_frequency(self) -> np.ndarray:
-        return np.bincount(self.cols, minlength=len(self.vocabulary))
+        return np.bincount(self.indices, minlength=len(self.vocabulary))
 
 
 def char_grams(folded_words: Iterable[str], size: int = GRAM_SIZE) -> list[str]:

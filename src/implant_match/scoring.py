@@ -257,18 +257,17 @@ class Scorer:
         self.enterprise_vectors = self._tfidf([d.terms for d in ent_docs])
         # n-gram rows: the analysis holds needs first, then enterprises, in dataset order
         gram_idf = np.array([analysis.weight(g) for g in table.vocabulary], dtype=np.float64)
-        values = (1.0 + np.log(table.counts)) * gram_idf[table.cols]
-        split = int(np.searchsorted(table.rows, len(self.needs)))
-        self.need_grams = self._unit_rows(
-            table.rows[:split], table.cols[:split], values[:split], len(self.needs), len(gram_idf)
+        values = np.log(table.counts, dtype=np.float64)
+        values += 1.0
+        values *= gram_idf[table.indices]
+        n_needs, split = len(self.needs), int(table.indptr[len(self.needs)])
+        self.need_grams = self._unit_csr(
+            table.indptr[: n_needs + 1], table.indices[:split], values[:split], len(gram_idf)
         )
-        self.enterprise_grams = self._unit_rows(
-            table.rows[split:] - len(self.needs),
-            table.cols[split:],
-            values[split:],
-            len(self.enterprises),
-            len(gram_idf),
+        self.enterprise_grams = self._unit_csr(
+            table.indptr[n_needs:] - split, table.indices[split:], values[split:], len(gram_idf)
         )
+        del values
         breadth = np.array([concept_breadth(d) for d in ent_docs], dtype=np.float64)
         self.reference_breadth = float(np.median(breadth)) if len(breadth) else 1.0
         self.focus = focus(breadth, self.reference_breadth)
@@ -329,6 +328,24 @@ class Scorer:
         rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
         values = (1.0 + np.log(tfs)) * self.idf[cols] * self.boost[cols]
         return self._unit_rows(rows, cols, values, len(docs), len(vocab))
+
+    def _unit_csr(
+        self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, width: int
+    ) -> Matrix:
+        """Compressed rows (values taken over, scaled in place) with each row of unit length."""
+        height = len(indptr) - 1
+        filled = np.flatnonzero(np.diff(indptr) > 0)
+        norms = np.ones(height)
+        if len(filled):
+            norms[filled] = np.sqrt(np.add.reduceat(values * values, indptr[filled]))
+            norms[norms == 0] = 1.0
+        values /= np.repeat(norms, np.diff(indptr))
+        if self.dense:
+            rows = np.repeat(np.arange(height, dtype=np.int64), np.diff(indptr))
+            return self.matrix(rows, indices, values, (height, width))
+        from scipy import sparse
+
+        return sparse.csr_matrix((values, indices, indptr), shape=(height, width))
 
     def _unit_rows(
         self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, height: int, width: int
