@@ -440,11 +440,13 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
 
     counts: Counter[str] = Counter()
     raw_words = {}
+    known: dict[str, str] = {}  # one string object per distinct word, however often it occurs
     for texts in (*needs.values(), *enterprises.values(), *actors.values()):
         for text, _ in texts:
             if text not in raw_words:
-                raw_words[text] = words(text)
+                raw_words[text] = [known.setdefault(w, w) for w in words(text)]
                 counts.update(set(raw_words[text]))
+    del known
     for group in lexicon.groups:
         for form in group.forms():
             for w in words(form):
