@@ -8,9 +8,12 @@ For each size (needs x enterprises) the data is generated once with
 ``benchmarks/generate.py`` into ``benchmarks/out/NxM/`` (seeded, reused on later runs), then:
 
 * the tool end to end, as a user runs it: ``implant-match rank --top 10 --format json
-  --no-stability --needs ... --enterprises ...`` in a subprocess (output to a file), wall
-  time and peak resident memory of that process (``os.wait4``'s ``ru_maxrss``);
-* the same with stability on (the default), for sizes up to 1000x10000 unless told;
+  --needs ... --enterprises ...`` in a subprocess (output to a file), wall time and peak
+  resident memory of that process (``os.wait4``'s ``ru_maxrss``), with the cache of
+  analysed data turned off (a cold run: load, validate, analyse, score, rank, write);
+* the same with ``--no-stability``, cold;
+* the same twice more on an empty private cache folder: the first run writes the cache
+  entry, the second (a repeated run on the same files) reads it;
 * baseline 1: bare ``rapidfuzz.process.cdist(need_texts, enterprise_texts,
   scorer=fuzz.token_set_ratio, workers=-1)`` in chunks of needs (bounded memory), timed
   over every pair, or over the first needs and extrapolated when the size is too large;
@@ -43,6 +46,8 @@ LARGE_SIZE = "1000x100000"
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # the tool's own limit (implant_match.loading)
 BIG_MAX_BYTES = 4 * 1024**3
 TOP = 10
+STAB_LABEL = "tool (rank as is), cold"
+NOSTAB_LABEL = "tool --no-stability, cold"
 CDIST_CELLS = 5_000_000  # need x enterprise cells per cdist chunk (float32: 20 MB)
 
 
@@ -547,9 +552,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stability-max-pairs",
         type=int,
-        default=10_000_000,
-        help="run with stability on only up to this many pairs "
-        "(default 10,000,000: both default sizes, not the large one)",
+        default=1_000_000_000,
+        help="run with stability on (and the cached runs) only up to this many pairs "
+        "(default 1,000,000,000)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="skip the two runs through the cache"
     )
     parser.add_argument(
         "--cdist-max-pairs",
@@ -639,11 +647,21 @@ def main(argv: list[str] | None = None) -> int:
                 f"{size}: tool runs skipped: the 10-million-pair run took "
                 f"{slow_e2e:.0f} s (> --large-budget {args.large_budget:.0f} s)"
             )
-        variants = [("tool --no-stability", ["--no-stability"], "rank-nostab.json")]
+        # Cold runs have the cache turned off; the cached pair runs twice on an empty
+        # private cache folder: the first run writes the entry, the second reads it.
+        cold = {"IMPLANT_MATCH_CACHE": "off"}
+        cache_folder = folder / "cache"
+        shutil.rmtree(cache_folder, ignore_errors=True)
+        warm = {"IMPLANT_MATCH_CACHE_DIR": str(cache_folder)}
+        variants: list[tuple[str, list[str], str, dict[str, str]]] = []
         if not args.no_stability and pairs <= args.stability_max_pairs:
-            variants.append(("tool, stability on", [], "rank-stab.json"))
+            variants.append((STAB_LABEL, [], "rank-stab.json", cold))
+        variants.append((NOSTAB_LABEL, ["--no-stability"], "rank-nostab.json", cold))
+        if not args.no_cache and not args.no_stability and pairs <= args.stability_max_pairs:
+            variants.append(("tool, 1st run, writes cache", [], "rank-cache1.json", warm))
+            variants.append(("tool, next run, from cache", [], "rank-cache2.json", warm))
         outputs = {}
-        for label, flags, name in variants if not skip_tool else []:
+        for label, flags, name, extra in variants if not skip_tool else []:
             cmd = [
                 tool,
                 "rank",
@@ -657,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--enterprises",
                 data[1],
             ]
-            run = run_child(cmd, stdout=folder / name, env=env, timeout=args.timeout)
+            run = run_child(cmd, stdout=folder / name, env={**env, **extra}, timeout=args.timeout)
             if run.killed:
                 print(
                     f"  {label}: killed after {run.seconds:.0f} s, {run.peak_mib:.0f} MiB so far",
@@ -668,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{size}: {label} was killed at the --timeout of "
                     f"{args.timeout:.0f} s: its figures are bounds (>, <)"
                 )
-                if pairs >= 10_000_000 and label == "tool --no-stability":
+                if pairs >= 10_000_000 and label == NOSTAB_LABEL:
                     slow_e2e = max(slow_e2e or 0.0, run.seconds)
                 continue
             if run.code != 0:
@@ -678,12 +696,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label}: {run.seconds:.2f} s, {run.peak_mib:.0f} MiB", flush=True)
             rows.append(Row(size, label, run.seconds, run.peak_mib, pairs))
             outputs[label] = folder / name
-            if pairs >= 10_000_000 and label == "tool --no-stability":
+            if pairs >= 10_000_000 and label == NOSTAB_LABEL:
                 slow_e2e = max(slow_e2e or 0.0, run.seconds)
-        if len(outputs) == 2:
-            a, b = (top_lists(p) for p in outputs.values())
+        if len(outputs) >= 2:
+            lists = [top_lists(p) for p in outputs.values()]
+            same = all(other == lists[0] for other in lists[1:])
             notes.append(
-                f"{size}: same top-10 with and without stability: {'yes' if a == b else 'no'}"
+                f"{size}: same top-10 in every run (stability on/off, cold/cached): "
+                f"{'yes' if same else 'no'}"
             )
 
         run = run_child(worker("cdist", *data, str(args.cdist_max_pairs)), folder / "cdist.json")
