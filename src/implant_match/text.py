@@ -12,25 +12,26 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_FAST_FOLD = str.maketrans(
-    {
-        **{c: "'" for c in "’‘`´ʼ′"},
-        "œ": "oe",
-        "æ": "ae",
-        "ß": "ss",
-        "ø": "o",
-        "đ": "d",
-        "ł": "l",
-        **{c: "a" for c in "àâäáãå"},
-        **{c: "e" for c in "éèêë"},
-        **{c: "i" for c in "îïíì"},
-        **{c: "o" for c in "ôöóòõ"},
-        **{c: "u" for c in "ùûüú"},
-        "ç": "c",
-        "ÿ": "y",
-        "ñ": "n",
-    }
-)
+_FOLDS = {
+    **{c: "'" for c in "’‘`´ʼ′"},
+    "œ": "oe",
+    "æ": "ae",
+    "ß": "ss",
+    "ø": "o",
+    "đ": "d",
+    "ł": "l",
+    **{c: "a" for c in "àâäáãå"},
+    **{c: "e" for c in "éèêë"},
+    **{c: "i" for c in "îïíì"},
+    **{c: "o" for c in "ôöóòõ"},
+    **{c: "u" for c in "ùûüú"},
+    "ç": "c",
+    "ÿ": "y",
+    "ñ": "n",
+}
+# a regular expression finds the few characters to replace (str.translate with a table
+# holding multi-letter replacements looks up every character of the text)
+_FOLDABLE = re.compile("[" + "".join(re.escape(c) for c in _FOLDS) + "]")
 _ELISION = re.compile(r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -53,11 +54,15 @@ STOP_WORDS = frozenset(
 
 def fold(text: str) -> str:
     """NFC, casefold, ligatures, accents and apostrophes folded; punctuation kept."""
-    text = unicodedata.normalize("NFC", text).casefold().translate(_FAST_FOLD)
+    text = _FOLDABLE.sub(_fold_one, unicodedata.normalize("NFC", text).casefold())
     if text.isascii():  # the common case, after the table above: French letters done
         return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _fold_one(found: re.Match[str]) -> str:
+    return _FOLDS[found.group()]
 
 
 @lru_cache(maxsize=100_000)
