@@ -147,10 +147,16 @@ class Matcher:
         covered: dict[str, set[int]] = {"@": set(), "#": set()}
         found: dict[str, str] = {}
         for length, start, term, form in matches:
-            span = set(range(start, start + length))
-            if span & covered[term[0]]:
-                continue
-            covered[term[0]] |= span
+            taken = covered[term[0]]
+            if length == 1:  # most forms are one word
+                if start in taken:
+                    continue
+                taken.add(start)
+            else:
+                span = range(start, start + length)
+                if not taken.isdisjoint(span):
+                    continue
+                taken.update(span)
             found.setdefault(term, form)
         present = set(folded)
         for pattern, word, term, form in self.strict_acronyms:
