@@ -358,8 +358,8 @@ class Engine:
 # -- keeping each need's best candidates --------------------------------------------------
 
 PAIR_PARTS = ("themes", "text", "keywords", "duplication")
-_ROW_BITS = 32
-_ROW_MASK = (1 << _ROW_BITS) - 1
+ROW_BITS = 32
+ROW_MASK = (1 << ROW_BITS) - 1
 _UNITS = 10**SCORE_DECIMALS
 
 
@@ -380,7 +380,7 @@ class Pool:
 
     def rows(self) -> np.ndarray:
         """Enterprise row of each slot, -1 where empty."""
-        return np.where(self.keys >= 0, _ROW_MASK - (self.keys & _ROW_MASK), -1)
+        return np.where(self.keys >= 0, ROW_MASK - (self.keys & ROW_MASK), -1)
 
     def scores(self) -> np.ndarray:
         return _decode_scores(self.keys)
@@ -407,12 +407,12 @@ def _parts(raw: RawParts) -> np.ndarray:
 def _keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     finite = np.isfinite(scores)
     units = np.rint(np.where(finite, np.maximum(scores, 0.0), 0.0) * _UNITS).astype(np.int64)
-    keys = (units << _ROW_BITS) | (_ROW_MASK - rows.astype(np.int64))[None, :]
+    keys = (units << ROW_BITS) | (ROW_MASK - rows.astype(np.int64))[None, :]
     return np.where(finite, keys, -1)
 
 
 def _decode_scores(keys: np.ndarray) -> np.ndarray:
-    return np.where(keys >= 0, (keys >> _ROW_BITS) / _UNITS, -np.inf)
+    return np.where(keys >= 0, (keys >> ROW_BITS) / _UNITS, -np.inf)
 
 
 def _best(keys: np.ndarray, k: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from implant_match.ranking import SCORE_DECIMALS
+from implant_match.ranking import ROW_BITS, ROW_MASK, SCORE_DECIMALS
 from implant_match.weights import EVIDENCE_PARTS, PARTS
 
 if TYPE_CHECKING:
@@ -50,26 +50,32 @@ def stability(pool: Pool, positions: np.ndarray, options: RankOptions) -> np.nda
     """Stability of the pool candidates at ``positions`` (needs x shown), NaN where empty.
 
     The draws are scored from the raw parts the ranking kept, in one array operation per
-    group of needs: nothing is rescored.
+    group of needs: nothing is rescored. Each (need, draw) ranks its pool by the same
+    integer keys as the ranking (score in millionths, then id); a candidate is in that
+    draw's top N when its key is at least the N-th largest.
     """
     evidence, share = perturbed_weights(options)
     rows = pool.rows()
     out = np.full(positions.shape, np.nan)
+    size = pool.keys.shape[1]
     for start in range(0, len(pool.keys), GROUP):
         group = slice(start, start + GROUP)
         parts = pool.parts[group]  # (needs, P, 4)
         scores = 100.0 * (parts[..., :3] @ evidence.T)  # (needs, P, draws)
         scores *= 1.0 - parts[..., 3:4] * share[None, None, :]
-        scores = np.round(scores, SCORE_DECIMALS)
-        scores[pool.keys[group] < 0] = -np.inf
-        js = rows[group][:, :, None]
-        for s, where in enumerate(positions[group].T):
-            where = np.minimum(where, scores.shape[1] - 1)[:, None, None]
-            mine = np.take_along_axis(scores, where, axis=1)  # (needs, 1, draws)
-            ahead = (scores > mine).sum(axis=1) + (
-                (scores == mine) & (js < np.take_along_axis(js, where, axis=1))
-            ).sum(axis=1)
-            figures = (ahead < options.top).mean(axis=1)
-            valid = np.take_along_axis(pool.keys[group], where[:, :, 0], axis=1)[:, 0] >= 0
-            out[group, s] = np.where(valid, figures, np.nan)
+        units = np.rint(scores * 10**SCORE_DECIMALS).astype(np.int64)
+        keys = (units << ROW_BITS) | (ROW_MASK - np.maximum(rows[group], 0))[:, :, None]
+        keys[pool.keys[group] < 0] = -1
+        keys = np.ascontiguousarray(keys.transpose(0, 2, 1))  # (needs, draws, P)
+        if size > options.top:
+            kth = np.partition(keys, size - options.top, axis=2)[:, :, size - options.top]
+        else:  # no more candidates than places: every candidate is in
+            kth = np.full(keys.shape[:2], -1, dtype=np.int64)
+        where = np.minimum(positions[group], size - 1)  # (needs, shown)
+        mine = np.take_along_axis(
+            keys, np.broadcast_to(where[:, None, :], (*keys.shape[:2], where.shape[1])), axis=2
+        )
+        figures = (mine >= kth[:, :, None]).mean(axis=1)  # (needs, shown)
+        valid = np.take_along_axis(pool.keys[group], where, axis=1) >= 0
+        out[group] = np.where(valid, figures, np.nan)
     return out
