@@ -686,14 +686,15 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
 
     links, missing_themes = scorer.theme_links(need.themes, enterprise.themes)
 
-    shared = need_doc.term_set & ent_doc.term_set
+    shared = need_doc.terms.keys() & ent_doc.terms.keys()
+    idf, rare = analysis.idf, analysis.max_idf
     shared_stems = sorted(
-        (t for t in shared if t[0] not in "@#"), key=lambda t: (-analysis.weight(t), t)
+        (t for t in shared if t[0] not in "@#"), key=lambda t: (-idf.get(t, rare), t)
     )
     lexicon_links = tuple(
         f"{need_doc.concepts[t]} ≈ {ent_doc.concepts[t]}"
-        for t in sorted(shared)
-        if t.startswith("@") and _differs(need_doc.concepts[t], ent_doc.concepts[t])
+        for t in sorted(t for t in shared if t[0] == "@")
+        if _differs(need_doc.concepts[t], ent_doc.concepts[t])
     )
     linked = {w for link in lexicon_links for w in normalise(link).split()}
     forms = analysis.surface_forms(need.id, (need.title, need.description, *need.keywords))
