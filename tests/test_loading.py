@@ -470,6 +470,77 @@ def test_source_map_points_at_values_and_keys() -> None:
     assert source.locate(("nowhere",)) == (1, 1)
 
 
+def test_source_map_follows_nested_lists_and_mappings() -> None:
+    text = "a:\n  - [x, {y: 1, z: [2, 3]}]\n  - k: v\nb: &anchor {c: 1}\nd: *anchor\n"
+    source = loading.parse_document(text, "x.yaml").source
+    assert source.locate(()) == (1, 1)
+    assert source.locate(("a",)) == (2, 3)
+    assert source.locate(("a",), key=True) == (1, 1)
+    assert source.locate(("a", 0)) == (2, 5)
+    assert source.locate(("a", 0, 1, "z", 1)) == (2, 23)
+    assert source.locate(("a", 0, 1, "z"), key=True) == (2, 16)
+    # a list item has no key: key=True gives the item itself
+    assert source.locate(("a", 0, 1, "z", 1), key=True) == (2, 23)
+    assert source.locate(("a", 1, "k"), key=True) == (3, 5)
+    assert source.locate(("b", "c")) == (4, 16)
+    # what an alias holds has no position of its own: the alias stands for it
+    assert source.locate(("d", "c")) == (5, 4)
+    # a missing item, an index into a mapping, a key into a list: the nearest ancestor
+    assert source.locate(("a", 2)) == (2, 3)
+    assert source.locate(("a", -1)) == (2, 3)
+    assert source.locate(("a", "0")) == (2, 3)
+    assert source.locate((0,)) == (1, 1)
+    assert source.locate(("a", 0, 0, "x")) == (2, 6)
+
+
+def test_source_map_finds_keys_of_a_big_mapping() -> None:
+    text = "".join(f"k{i}: {i}\n" for i in range(100))
+    source = loading.parse_document(text, "x.yaml").source
+    assert source.locate(("k0",)) == (1, 5)
+    assert source.locate(("k99",), key=True) == (100, 1)
+    assert source.locate(("k100",)) == (1, 1)
+
+
+def test_dropped_positions_point_at_the_start() -> None:
+    source = loading.parse_document("a:\n  b: 1\n", "x.yaml").source
+    source.drop_positions()
+    assert source.locate(("a", "b")) == (1, 1)
+    assert source.problem(("a",), "boom").format() == "x.yaml:1:1: error: boom"
+
+
+def test_bom_changes_no_position(tmp_path: Path) -> None:
+    text = "a:\n  - x\n  - {b: 1}\n"
+    plain, with_bom = tmp_path / "plain.yaml", tmp_path / "bom.yaml"
+    plain.write_bytes(text.encode())
+    with_bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    first, second = loading.load_document(plain), loading.load_document(with_bom)
+    assert first.data == second.data == loading.parse_document(text, "x.yaml").data
+    for loc in [(), ("a",), ("a", 1), ("a", 1, "b")]:
+        assert first.source.locate(loc) == second.source.locate(loc)
+        assert first.source.locate(loc, key=True) == second.source.locate(loc, key=True)
+
+
+def test_repeated_texts_are_one_object() -> None:
+    # a directory repeats its keys and many values: one copy of each keeps memory down
+    text = 'r:\n  - {id: "a", form: "association"}\n  - {id: "b", form: "association"}\n'
+    first, second = loading.parse_document(text, "x.yaml").data["r"]
+    assert first == {"id": "a", "form": "association"}
+    assert all(k1 is k2 for k1, k2 in zip(first, second, strict=True))
+    assert first["form"] is second["form"]
+
+
+def test_duplicate_key_after_nested_values_names_the_first_line() -> None:
+    text = "a:\n  x: [1, {y: 2}]\n  z: {w: 1}\n  x: 3\nb: 1\nb: [2]\n"
+    with pytest.raises(DataError) as caught:
+        loading.parse_document(text, "x.yaml")
+    assert [p.format() for p in caught.value.problems] == [
+        "x.yaml:4:3: error: duplicate key 'x' (first defined on line 2) "
+        "(remove or rename one of them)",
+        "x.yaml:6:1: error: duplicate key 'b' (first defined on line 5) "
+        "(remove or rename one of them)",
+    ]
+
+
 def test_anchors_and_aliases_within_bounds_are_fine() -> None:
     text = "base: &b [mobilites, velo]\nother: *b\n"
     assert loading.parse_document(text, "x.yaml").data == {

@@ -157,8 +157,7 @@ def load_dataset(paths: DataPaths | None = None) -> Dataset:
     if inspection.dataset is None:
         raise DataError(inspection.problems)
     # valid data needs no positions any more: on a national directory they weigh more than
-    # the data itself
+    # half as much as the data itself
     for source in (inspection.dataset.needs_source, inspection.dataset.enterprises_source):
-        source.values.clear()
-        source.keys.clear()
+        source.drop_positions()
     return inspection.dataset

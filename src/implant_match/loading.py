@@ -14,14 +14,25 @@ The reader is built on libyaml's event stream (the C parser when present) rather
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
-from collections.abc import Iterator
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 from implant_match.errors import DataError, Problem
 
@@ -34,6 +45,7 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 40
 MAX_ALIAS_EXPANSION = 200_000
 MAX_INT_DIGITS = 30  # longer digit strings stay text (and fail where a number is expected)
+_SCANNED_KEYS = 32  # a bigger mapping keeps a dict from key to child for SourceMap.locate
 
 PathKey = tuple[str | int, ...]
 
@@ -55,6 +67,7 @@ _YAML11_NUMBER = re.compile(
 )
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?")
+_NUMBER_START = frozenset("+-.0123456789")  # the first character of any match of the above
 
 _STR_TAGS = {"!", "tag:yaml.org,2002:str"}
 _TAG_TYPES: dict[str, tuple[type, ...]] = {
@@ -83,25 +96,68 @@ class Yaml11Scalar:
 
 @dataclass
 class SourceMap:
-    """Where each value of a loaded document stands in its file (0-based line/column)."""
+    """Where each value of a loaded document stands in its file (0-based line/column inside).
+
+    A national directory holds millions of values, so their positions are not kept in dicts
+    keyed by path tuples (those weighed twice as much as the data itself) but in one flat
+    array of machine integers that mirrors the data, a few words per value:
+
+    * each mapping or sequence owns a block of ``_tree``: its number of children, the
+      offset of its keys in ``_names`` (-1 for a sequence), then one entry per child;
+    * a child's entry holds the line and column of its value and the offset of its own block
+      (-1 for a scalar or an alias: nothing below it has a position); in a mapping, the line
+      and column of its key come first. An entry is known by the offset of its value's line;
+    * ``_document`` is the entry of the top value (-1 when there is none).
+    """
 
     path: str
-    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     # raw file index of each record kept when some records of a list were invalid
     record_indices: dict[PathKey, list[int]] = field(default_factory=dict)
+    _tree: array[int] = field(default_factory=lambda: array("q"), repr=False)
+    _names: list[str] = field(default_factory=list, repr=False)
+    # key -> child index of each mapping too big to search by scanning its keys
+    _lookup: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
+    _document: int = -1
 
     def locate(self, loc: PathKey, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of the value (or key) at ``loc``, or its nearest ancestor."""
-        probe = tuple(loc)
-        while True:
-            table = self.keys if key and probe in self.keys else self.values
-            if probe in table:
-                line, column = table[probe]
-                return line + 1, column + 1
-            if not probe:
-                return 1, 1
-            probe = probe[:-1]
+        entry, has_key = self._document, False
+        if entry < 0:
+            return 1, 1
+        tree = self._tree
+        for step in loc:
+            child = self._child(tree[entry + 2], step)
+            if child is None:
+                break
+            entry, has_key = child
+        if key and has_key:
+            return tree[entry - 2] + 1, tree[entry - 1] + 1
+        return tree[entry] + 1, tree[entry + 1] + 1
+
+    def _child(self, block: int, step: str | int) -> tuple[int, bool] | None:
+        """The entry of child ``step`` of the container at ``block`` (and whether it has a
+        key), or None when that child has no position of its own."""
+        if block < 0:
+            return None
+        tree = self._tree
+        count, names_at = tree[block], tree[block + 1]
+        if names_at < 0:  # a sequence (``True`` finds item 1, as it did in a tuple key)
+            if isinstance(step, int) and 0 <= step < count:
+                return block + 2 + 3 * step, False
+            return None
+        if not isinstance(step, str):  # a mapping: its keys are all text
+            return None
+        index = self._lookup.get(block)
+        if index is not None:
+            found = index.get(step)
+            if found is None:
+                return None
+        else:
+            try:
+                found = self._names.index(step, names_at, names_at + count) - names_at
+            except ValueError:
+                return None
+        return block + 4 + 5 * found, True
 
     def problem(
         self,
@@ -114,6 +170,13 @@ class SourceMap:
     ) -> Problem:
         line, column = self.locate(loc, key=key)
         return Problem(self.path, line, column, severity, message, hint)  # type: ignore[arg-type]
+
+    def drop_positions(self) -> None:
+        """Forget every position (``locate`` then answers line 1, column 1)."""
+        self._tree = array("q")
+        self._names = []
+        self._lookup = {}
+        self._document = -1
 
 
 @dataclass
@@ -130,8 +193,8 @@ def max_bytes() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BYTES
 
 
-def read_text(path: Path, display: str | None = None) -> str:
-    """Read a UTF-8 text file, refusing what is too big, not a file or not UTF-8."""
+def read_bytes(path: Path, display: str | None = None) -> bytes:
+    """Read a data file, refusing what is too big or not a file."""
     name = display or str(path)
     limit = max_bytes()
     try:
@@ -158,7 +221,7 @@ def read_text(path: Path, display: str | None = None) -> str:
                 )
             ]
         )
-    return decode(raw, name)
+    return raw
 
 
 def _size(count: int) -> str:
@@ -253,20 +316,31 @@ def _looks_like_latin1(raw: bytes) -> bool:
 
 
 def load_document(path: Path, display: str | None = None) -> Document:
-    """Read and parse one YAML data file into plain data plus a :class:`SourceMap`."""
+    """Read and parse one YAML data file into plain data plus a :class:`SourceMap`.
+
+    The file is decoded only to be checked: the parser then reads its bytes, which are the
+    text's own UTF-8 less the BOM, so a big file is not held twice while its data is built.
+    """
     name = display or str(path)
-    text = read_text(path, name)
-    return parse_document(text, name)
+    raw = read_bytes(path, name)
+    decode(raw, name)
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    return _parse(raw, name)
 
 
 def parse_document(text: str, name: str) -> Document:
     """Parse YAML text (already decoded) into plain data plus a :class:`SourceMap`."""
     check_characters(text, name)
+    return _parse(text, name)
+
+
+def _parse(content: str | bytes, name: str) -> Document:
     source = SourceMap(name)
     builder = _Builder(source)
-    parser = _Parser(text)
+    parser = _Parser(content)
     try:
-        data = builder.build(_events(parser))
+        data = builder.build(parser)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -287,179 +361,251 @@ def parse_document(text: str, name: str) -> Document:
     return Document(data, source)
 
 
-def _events(parser: Any) -> Iterator[Any]:
-    while True:
-        event = parser.get_event()
-        yield event
-        if isinstance(event, yaml.StreamEndEvent):
-            return
-
-
 class _Fatal(Exception):
     """Stop building: the problem is already recorded."""
 
 
-@dataclass
 class _Frame:
-    container: dict[Any, Any] | list[Any]
-    path: PathKey
-    anchor: str | None
-    nodes_at_start: int
-    key: Any = None
-    key_mark: tuple[int, int] | None = None
-    awaiting_key: bool = True
+    """A mapping or sequence being built, with the entries of the children attached so far."""
+
+    __slots__ = (
+        "anchor",
+        "awaiting_key",
+        "column",
+        "container",
+        "entries",
+        "index",
+        "key",
+        "line",
+        "nodes_at_start",
+    )
+
+    def __init__(
+        self, mapping: bool, anchor: str | None, nodes_at_start: int, line: int, column: int
+    ) -> None:
+        self.container: Any = {} if mapping else []
+        # a mapping's keys, in order, -> child index: finds the first of two duplicate keys,
+        # and the source map keeps it to search a big mapping
+        self.index: dict[str, int] | None = {} if mapping else None
+        self.entries: list[int] = []  # laid out as in SourceMap._tree
+        self.anchor = anchor
+        self.nodes_at_start = nodes_at_start
+        self.line = line  # where the container itself starts
+        self.column = column
+        self.awaiting_key = mapping
+        self.key = ""
 
 
 class _Builder:
-    """Turns parser events into plain Python values, iteratively (no recursion)."""
+    """Turns parser events into plain Python values, iteratively (no recursion).
+
+    A big file is millions of events, so the loop is written for speed: it pulls events
+    from the parser itself, dispatches on their exact class, resolves a plain key once per
+    distinct text and records positions as integers, without building any path.
+    """
 
     def __init__(self, source: SourceMap) -> None:
         self.source = source
         self.problems: list[Problem] = []
         self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, expanded node count)
-        self.nodes = 0  # nodes as expanded, aliases included
-        self.documents = 0
+        # one str object per distinct key or untagged text: a directory repeats the same keys,
+        # themes and legal forms a million times, and each copy would weigh 50-100 bytes
+        self.strings: dict[str, str] = {}
+        self.plain_keys: dict[str, str] = {}  # plain key text -> the key it stands for
 
-    def fail(self, mark: Any, message: str, hint: str | None = None) -> None:
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        self.problems.append(Problem(self.source.path, line, column, "error", message, hint))
+    def fail(self, line: int, column: int, message: str, hint: str | None = None) -> None:
+        """Record a problem at a 0-based position."""
+        self.problems.append(
+            Problem(self.source.path, line + 1, column + 1, "error", message, hint)
+        )
 
-    def build(self, events: Iterator[Any]) -> Any:
-        stack: list[_Frame] = []
-        result: Any = None
+    def build(self, parser: Any) -> Any:
+        """The document's value, or None when it has none or a fatal problem stopped it."""
+        get_event = parser.get_event
+        anchors = self.anchors
+        plain_keys = self.plain_keys
+        strings = self.strings
+        top = _Frame(False, None, 0, 0, 0)  # a sequence that receives the document's value
+        stack = [top]
+        frame = top
+        nodes = 0  # nodes as expanded, aliases included
+        documents = 0
         try:
-            for event in events:
-                if isinstance(event, yaml.DocumentStartEvent):
-                    self.documents += 1
-                    if self.documents > 1:
+            while True:
+                event = get_event()
+                kind = type(event)
+                # each branch either ends with a value to attach to ``frame`` (its position
+                # in ``line`` and ``column``, its own block of positions in ``block``) or
+                # goes on to the next event
+                if kind is ScalarEvent:
+                    nodes += 1
+                    mark = event.start_mark
+                    if frame.awaiting_key:
+                        if event.tag is None and not event.anchor:
+                            text = event.value
+                            if not event.implicit[0]:
+                                key = strings.setdefault(text, text)
+                            elif (known := plain_keys.get(text)) is not None:
+                                key = known
+                            else:
+                                key = plain_keys[text] = self._key(resolve_plain(text))
+                        else:
+                            value = self._scalar(event)
+                            if event.anchor:
+                                anchors[event.anchor] = (value, 1)
+                            key = self._key(value)
+                        frame.key = key
+                        frame.entries += (mark.line, mark.column)
+                        frame.awaiting_key = False
+                        continue
+                    if event.tag is None:
+                        value = event.value
+                        if event.implicit[0]:
+                            value = resolve_plain(value)
+                        if type(value) is str:
+                            value = strings.setdefault(value, value)
+                    else:
+                        value = self._scalar(event)
+                    if event.anchor:
+                        anchors[event.anchor] = (value, 1)
+                    line, column, block = mark.line, mark.column, -1
+                elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                    mapping = kind is MappingStartEvent
+                    self._check_tag(event, mapping)
+                    mark = event.start_mark
+                    if len(stack) > MAX_DEPTH:  # the top sequence is not a level
                         self.fail(
-                            event.start_mark,
+                            mark.line,
+                            mark.column,
+                            f"data is nested more than {MAX_DEPTH} levels deep",
+                        )
+                        raise _Fatal
+                    nodes += 1
+                    frame = _Frame(mapping, event.anchor, nodes, mark.line, mark.column)
+                    stack.append(frame)
+                    continue
+                elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                    done = stack.pop()
+                    frame = stack[-1]
+                    value = done.container
+                    if done.anchor:
+                        anchors[done.anchor] = (value, nodes - done.nodes_at_start + 1)
+                    if frame.awaiting_key:
+                        mark = event.start_mark
+                        self._not_a_key(mark.line, mark.column)
+                    line, column, block = done.line, done.column, self._close(done)
+                elif kind is AliasEvent:
+                    mark = event.start_mark
+                    if event.anchor not in anchors:
+                        self.fail(mark.line, mark.column, f"unknown alias '*{event.anchor}'")
+                        raise _Fatal
+                    value, size = anchors[event.anchor]
+                    nodes += size
+                    if nodes > MAX_ALIAS_EXPANSION:
+                        self.fail(
+                            mark.line,
+                            mark.column,
+                            "aliases expand to too many values (an 'alias bomb'?); "
+                            "write the data out instead of using '*' references",
+                        )
+                        raise _Fatal
+                    if frame.awaiting_key:
+                        if isinstance(value, (dict, list)):
+                            self._not_a_key(mark.line, mark.column)
+                        frame.key = self._key(value)
+                        frame.entries += (mark.line, mark.column)
+                        frame.awaiting_key = False
+                        continue
+                    line, column, block = mark.line, mark.column, -1
+                elif kind is DocumentStartEvent:
+                    documents += 1
+                    if documents > 1:
+                        mark = event.start_mark
+                        self.fail(
+                            mark.line,
+                            mark.column,
                             "file holds several YAML documents ('---'); expected exactly one",
                         )
                         raise _Fatal
                     continue
-                if isinstance(
-                    event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)
-                ):
+                elif kind is StreamEndEvent:
+                    break
+                else:  # the start of the stream, the end of the document
                     continue
-                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                    self._check_tag(event, mapping=isinstance(event, yaml.MappingStartEvent))
-                    if len(stack) >= MAX_DEPTH:
-                        self.fail(
-                            event.start_mark, f"data is nested more than {MAX_DEPTH} levels deep"
-                        )
-                        raise _Fatal
-                    path = self._child_path(stack)
-                    self._count(1, event.start_mark)
-                    container: dict[Any, Any] | list[Any] = (
-                        {} if isinstance(event, yaml.MappingStartEvent) else []
-                    )
-                    self._place_mark(stack, path, event.start_mark)
-                    stack.append(_Frame(container, path, event.anchor, self.nodes))
-                    continue
-                if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                    frame = stack.pop()
-                    if frame.anchor:
-                        self.anchors[frame.anchor] = (
-                            frame.container,
-                            self.nodes - frame.nodes_at_start + 1,
-                        )
-                    if stack:
-                        self._attach(stack, frame.container, event.start_mark, frame.path)
-                    else:
-                        result = frame.container
-                    continue
-                if isinstance(event, yaml.AliasEvent):
-                    value, size = self.anchors.get(event.anchor or "", (None, 0))
-                    if event.anchor not in self.anchors:
-                        self.fail(event.start_mark, f"unknown alias '*{event.anchor}'")
-                        raise _Fatal
-                    self._count(size, event.start_mark, alias=True)
-                    path = self._child_path(stack)
-                    self._place_mark(stack, path, event.start_mark)
-                    if stack:
-                        self._attach(stack, value, event.start_mark, path)
-                    else:
-                        result = value
-                    continue
-                if isinstance(event, yaml.ScalarEvent):
-                    value = self._scalar(event)
-                    self._count(1, event.start_mark)
-                    if event.anchor:
-                        self.anchors[event.anchor] = (value, 1)
-                    path = self._child_path(stack)
-                    if stack and isinstance(stack[-1].container, dict) and stack[-1].awaiting_key:
-                        self._attach(stack, value, event.start_mark, path)
+                index = frame.index
+                if index is None:
+                    frame.container.append(value)
+                else:
+                    frame.awaiting_key = True
+                    key = frame.key
+                    if key in index:
+                        self._duplicate(frame)
                         continue
-                    self._place_mark(stack, path, event.start_mark)
-                    if stack:
-                        self._attach(stack, value, event.start_mark, path)
-                    else:
-                        result = value
+                    index[key] = len(index)
+                    frame.container[key] = value
+                frame.entries += (line, column, block)
         except _Fatal:
             return None
-        return result
+        block = self._close(top)
+        if not top.container:
+            return None
+        self.source._document = block + 2
+        return top.container[0]
 
-    def _count(self, size: int, mark: Any, alias: bool = False) -> None:
-        self.nodes += size
-        if alias and self.nodes > MAX_ALIAS_EXPANSION:
-            self.fail(
-                mark,
-                "aliases expand to too many values (an 'alias bomb'?); "
-                "write the data out instead of using '*' references",
-            )
-            raise _Fatal
+    def _duplicate(self, frame: _Frame) -> None:
+        """Report the second value of a key, whose key position is already in the entries."""
+        assert frame.index is not None
+        entries = frame.entries
+        line, column = entries[-2:]
+        del entries[-2:]
+        first_line = entries[5 * frame.index[frame.key]] + 1
+        self.fail(
+            line,
+            column,
+            f"duplicate key '{frame.key}' (first defined on line {first_line})",
+            "remove or rename one of them",
+        )
 
-    @staticmethod
-    def _child_path(stack: list[_Frame]) -> PathKey:
-        if not stack:
-            return ()
-        frame = stack[-1]
-        if isinstance(frame.container, list):
-            return (*frame.path, len(frame.container))
-        if frame.awaiting_key:
-            return frame.path
-        return (*frame.path, frame.key)
+    def _close(self, frame: _Frame) -> int:
+        """Move the entries of a finished container into the source map; its block offset."""
+        source = self.source
+        tree = source._tree
+        block = len(tree)
+        index = frame.index
+        if index is None:
+            tree.append(len(frame.container))
+            tree.append(-1)
+        else:
+            tree.append(len(index))
+            tree.append(len(source._names))
+            source._names.extend(index)
+            if len(index) > _SCANNED_KEYS:
+                source._lookup[block] = index
+        tree.extend(frame.entries)
+        return block
 
-    def _place_mark(self, stack: list[_Frame], path: PathKey, mark: Any) -> None:
-        self.source.values.setdefault(path, (mark.line, mark.column))
+    def _not_a_key(self, line: int, column: int) -> None:
+        self.fail(line, column, "a mapping key must be a plain word, not a list or mapping")
+        raise _Fatal
 
-    def _attach(self, stack: list[_Frame], value: Any, mark: Any, path: PathKey) -> None:
-        frame = stack[-1]
-        if isinstance(frame.container, list):
-            frame.container.append(value)
-            return
-        if frame.awaiting_key:
-            if isinstance(value, (dict, list)):
-                self.fail(mark, "a mapping key must be a plain word, not a list or mapping")
-                raise _Fatal
-            key = value.text if isinstance(value, Yaml11Scalar) else value
-            if key is None:
-                key = "null"
-            frame.key = key if isinstance(key, str) else str(key)
-            frame.key_mark = (mark.line, mark.column)
-            frame.awaiting_key = False
-            return
-        key = frame.key
-        frame.awaiting_key = True
-        if key in frame.container:
-            first_line = self.source.keys.get((*frame.path, key), (-1, 0))[0] + 1
-            self.fail(
-                mark if frame.key_mark is None else _Mark(*frame.key_mark),
-                f"duplicate key '{key}' (first defined on line {first_line})",
-                "remove or rename one of them",
-            )
-            return
-        frame.container[key] = value
-        if frame.key_mark is not None:
-            self.source.keys[(*frame.path, key)] = frame.key_mark
+    def _key(self, value: Any) -> str:
+        """The key a scalar stands for: as written for a YAML 1.1 surprise, ``null`` for an
+        empty one, a number or boolean as Python prints it; one str object per key."""
+        key = value.text if isinstance(value, Yaml11Scalar) else value
+        if key is None:
+            key = "null"
+        elif not isinstance(key, str):
+            key = str(key)
+        return self.strings.setdefault(key, key)
 
     def _check_tag(self, event: Any, mapping: bool) -> None:
         tag = event.tag
         expected = "tag:yaml.org,2002:map" if mapping else "tag:yaml.org,2002:seq"
         if tag not in (None, "!", expected):
+            mark = event.start_mark
             self.fail(
-                event.start_mark,
+                mark.line,
+                mark.column,
                 f"tag '{_short_tag(tag)}' is not allowed",
                 "data files hold plain values only",
             )
@@ -473,6 +619,7 @@ class _Builder:
             return resolve_plain(value) if plain else value
         if tag in _STR_TAGS:
             return value
+        mark = event.start_mark
         if tag in _PLAIN_TAGS:
             resolved = resolve_plain(value)
             expected = _TAG_TYPES[tag]
@@ -480,20 +627,15 @@ class _Builder:
                 isinstance(resolved, bool) and bool not in expected
             ):
                 return resolved
-            self.fail(event.start_mark, f"'{value}' is not a valid {_short_tag(tag)} value")
+            self.fail(mark.line, mark.column, f"'{value}' is not a valid {_short_tag(tag)} value")
             return value
         self.fail(
-            event.start_mark,
+            mark.line,
+            mark.column,
             f"tag '{_short_tag(tag)}' is not allowed",
             "data files hold plain values only; nothing was run",
         )
         raise _Fatal
-
-
-@dataclass(frozen=True)
-class _Mark:
-    line: int
-    column: int
 
 
 def _short_tag(tag: str) -> str:
@@ -506,12 +648,14 @@ def resolve_plain(value: str) -> Any:
         return None
     if value in _BOOL:
         return _BOOL[value]
+    if value[0] not in _NUMBER_START:  # a word: none of the patterns can match
+        if value in _YAML11_BOOL:
+            return Yaml11Scalar(value, f"the boolean {str(_YAML11_BOOL[value]).lower()}")
+        return value
     if _INT.fullmatch(value):
         return int(value) if len(value) <= MAX_INT_DIGITS else value
     if _FLOAT.fullmatch(value):
         return float(value) if len(value) <= MAX_INT_DIGITS else value
-    if value in _YAML11_BOOL:
-        return Yaml11Scalar(value, f"the boolean {str(_YAML11_BOOL[value]).lower()}")
     if _YAML11_NUMBER.fullmatch(value):
         return Yaml11Scalar(value, "a number (octal, hexadecimal or with '_')")
     if _SEXAGESIMAL.fullmatch(value):
