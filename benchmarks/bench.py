@@ -12,8 +12,9 @@ For each size (needs x enterprises) the data is generated once with
   resident memory of that process (``os.wait4``'s ``ru_maxrss``), with the cache of
   analysed data turned off (a cold run: load, validate, analyse, score, rank, write);
 * the same with ``--no-stability``, cold;
-* the same twice more on an empty private cache folder: the first run writes the cache
-  entry, the second (a repeated run on the same files) reads it;
+* the same twice more on an empty private cache folder (data the tool caches, up to
+  32 MiB): the first run writes the cache entry, the second (a repeated run on the same
+  files) reads it;
 * baseline 1: bare ``rapidfuzz.process.cdist(need_texts, enterprise_texts,
   scorer=fuzz.token_set_ratio, workers=-1)`` in chunks of needs (bounded memory), timed
   over every pair, or over the first needs and extrapolated when the size is too large;
@@ -657,7 +658,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_stability and pairs <= args.stability_max_pairs:
             variants.append((STAB_LABEL, [], "rank-stab.json", cold))
         variants.append((NOSTAB_LABEL, ["--no-stability"], "rank-nostab.json", cold))
-        if not args.no_cache and not args.no_stability and pairs <= args.stability_max_pairs:
+        from implant_match.cache import MAX_BYTES as CACHE_MAX_BYTES
+
+        cacheable = needs.stat().st_size + enterprises.stat().st_size <= CACHE_MAX_BYTES
+        if not args.no_cache and cacheable and pairs <= args.stability_max_pairs:
             variants.append(("tool, 1st run, writes cache", [], "rank-cache1.json", warm))
             variants.append(("tool, next run, from cache", [], "rank-cache2.json", warm))
         outputs = {}

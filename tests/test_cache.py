@@ -110,6 +110,9 @@ def test_small_data_is_not_cached(
 ) -> None:
     monkeypatch.setattr(cache, "MIN_BYTES", 1 << 20)
     assert cache.entry_key(data, None) is None
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    monkeypatch.setattr(cache, "MAX_BYTES", 1000)  # nor is data too big to be worth it
+    assert cache.entry_key(data, None) is None
     builds = Builds(data)
     cache.cached_engine(data, None, builds)
     assert not folder.exists()

@@ -303,9 +303,11 @@ class Analysis:
             forms: dict[str, str] = {}
             for text in texts:
                 for match in _WORD_SPAN.finditer(text):
-                    for word in words(match.group()):
+                    written = match.group()
+                    for word in words(written):
                         term = stem(self.correct.get(word, word))
-                        forms.setdefault(term, re.split(r"['’]", match.group().lower())[-1])
+                        if term not in forms:
+                            forms[term] = _APOSTROPHE.split(written.lower())[-1]
             cache[key] = forms
         result: dict[str, str] = cache[key]
         return result
@@ -509,6 +511,7 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
 
 
 _WORD_SPAN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_APOSTROPHE = re.compile(r"['’]")
 
 
 def highlight_spans(text: str, terms: frozenset[str], analysis: Analysis) -> list[tuple[int, int]]:

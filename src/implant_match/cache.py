@@ -1,14 +1,14 @@
 """A content-hash cache of analysed data, so that repeated runs on big files start at once.
 
 Loading, validating and analysing a national directory takes seconds that every run
-would otherwise pay again on the same bytes. After a run on data files of at least
-``MIN_BYTES``, the analysed :class:`~implant_match.ranking.Engine` is written to the cache
-folder under a key that hashes everything it depends on: the bytes of both data files and
-of the project lexicon, the names the files are shown under, the tool and the Python
-version. Any change to any of them is a different key, so a stale entry can never
-be read (the package's own files are hashed too, so an edited or upgraded tool never
-reads an entry of another); only valid data is ever cached, and ``validate`` never reads
-the cache.
+would otherwise pay again on the same bytes. After a run on data files of ``MIN_BYTES``
+to ``MAX_BYTES`` (an entry weighs about 15 times its data), the analysed
+:class:`~implant_match.ranking.Engine` is written to the cache folder under a key that
+hashes everything it depends on: the bytes of both data files and of the project lexicon,
+the names the files are shown under, the package's own files (an edited or upgraded tool
+never reads another's entry), and the Python, numpy and pydantic versions. Any change to
+any of them is a different key, so a stale entry can never be read; only valid data is
+ever cached, and ``validate`` never reads the cache.
 
 * folder: ``$IMPLANT_MATCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/implant-match``, else
   ``~/.cache/implant-match`` (created private to the user: entries are pickles, which
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 FORMAT = 1  # bump when the pickled classes change shape
 MIN_BYTES = 1 << 20  # smaller data is analysed faster than a cache entry is read
+MAX_BYTES = 32 << 20  # an entry weighs ~15x its data: bigger sets are not cached
 KEEP = 4
 SUFFIX = ".engine"
 _OFF = {"0", "off", "no", "false"}
@@ -60,7 +61,7 @@ def entry_key(paths: DataPaths, lexicon: Path | None) -> str | None:
     """The hash of everything an analysed engine depends on; None if not worth caching."""
     files = [paths.needs, paths.enterprises, *([lexicon] if lexicon else [])]
     try:
-        if sum(path.stat().st_size for path in files) < MIN_BYTES:
+        if not MIN_BYTES <= sum(path.stat().st_size for path in files) <= MAX_BYTES:
             return None
         digest = hashlib.sha256()
         for part in (
