@@ -260,7 +260,7 @@ def worker_naive(needs_path: Path, enterprises_path: Path, pairs: int) -> dict[s
 
 
 def worker_chunks(
-    needs_path: Path, enterprises_path: Path, sample: int, reference_cells: int = 20_000_000
+    needs_path: Path, enterprises_path: Path, _: int, reference_cells: int = 20_000_000
 ) -> dict[str, object]:
     """Top-10 lists in one chunk vs many; stage timings of the library, in-process."""
     import functools
@@ -367,19 +367,16 @@ def worker_chunks(
         scoring.CHUNK = saved
     patched_chunks = counted[-1]
 
-    # The explanation of each shown pair (what rank does after scoring), on a sample.
-    from implant_match.scoring import build_match
+    # What rank does after loading: score, keep each need's pool, stability, explain the
+    # shown pairs (in batch: partners and competitors of all of them at once).
+    from implant_match.ranking import RankOptions
 
-    pairs = [(needs[i], engine.scorer.enterprises[j]) for i, top in enumerate(one) for _, j in top]
-    step = max(1, len(pairs) // sample) if sample else len(pairs) + 1
-    chosen = pairs[::step][:sample]
     began = time.perf_counter()
-    for need, enterprise in chosen:
-        build_match(engine.scorer, need, enterprise, weights)
-    per_pair = (time.perf_counter() - began) / max(1, len(chosen))
-    timings[f"explain the shown pairs (build_match, {len(pairs)} pairs, extrapolated)"] = (
-        per_pair * len(pairs)
+    engine.rank(RankOptions(top=TOP, weights=weights))
+    timings["rank (score, top 10, stability, explain the shown pairs)"] = (
+        time.perf_counter() - began
     )
+    peaks["rank"] = peak_mib()
     return {
         "comparisons": comparisons,
         "reference_blocks": reference_blocks,
@@ -387,8 +384,6 @@ def worker_chunks(
         "expected_patched_blocks": n_ent,
         "timings": timings,
         "peak_mib_after": peaks,
-        "build_match_ms": per_pair * 1000,
-        "build_match_sampled": len(chosen),
     }
 
 
@@ -579,12 +574,6 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the in-process chunking check and stage timings",
     )
     parser.add_argument(
-        "--explain-sample",
-        type=int,
-        default=300,
-        help="pairs explained to time build_match (default 300)",
-    )
-    parser.add_argument(
         "--large-budget",
         type=float,
         default=120.0,
@@ -764,9 +753,7 @@ def main(argv: list[str] | None = None) -> int:
             if size == LARGE_SIZE and skip_tool:
                 notes.append(f"{size}: chunk check skipped with the tool runs")
                 continue
-            run = run_child(
-                worker("chunks", *data, str(args.explain_sample)), folder / "chunks.json", env=env
-            )
+            run = run_child(worker("chunks", *data, "0"), folder / "chunks.json", env=env)
             run.report = worker_report(run, folder / "chunks.json")
             if run.code != 0:
                 print(f"  chunk check failed:\n{run.stderr[-3000:]}", flush=True)
@@ -794,11 +781,7 @@ def main(argv: list[str] | None = None) -> int:
             stages = ", ".join(f"{k} {v:.1f} s" for k, v in rep["timings"].items())  # type: ignore[union-attr]
             peaks = ", ".join(f"{k} {v:,.0f}" for k, v in rep["peak_mib_after"].items())  # type: ignore[union-attr]
             notes.append(f"{size}: in-process peak MiB after: {peaks}")
-            notes.append(
-                f"{size}: in-process stages: {stages} "
-                f"(build_match {float(rep['build_match_ms']):.1f} ms/pair over "  # type: ignore[arg-type]
-                f"{rep['build_match_sampled']} sampled pairs)"
-            )
+            notes.append(f"{size}: in-process stages: {stages}")
         print(flush=True)
 
     print()
