@@ -54,10 +54,6 @@ class Analysed:
     terms: dict[str, float] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)  # folded, typo-corrected, unstemmed
 
-    @property
-    def term_set(self) -> frozenset[str]:
-        return frozenset(self.terms)
-
     @cached_property
     def counts(self) -> Counter[str]:
         """How often each stem and concept occurs (a concept counts once per text)."""
