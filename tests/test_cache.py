@@ -154,3 +154,18 @@ def test_cli_output_is_the_same_from_the_cache(data: DataPaths, folder: Path) ->
     second = runner.invoke(app, [*args, "--format", "json"])
     assert second.exit_code == 0
     assert second.stdout == first.stdout
+
+
+def test_folder_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("IMPLANT_MATCH_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.cache_dir() == tmp_path / "implant-match"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "implant-match"
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache.cache_dir() is None  # the run goes on, uncached
