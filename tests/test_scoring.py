@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from implant_match import scoring
 from implant_match.dataset import Dataset
 from implant_match.ranking import Engine, RankOptions
 from implant_match.scoring import Scorer, build_match
@@ -45,12 +46,16 @@ def all_scores(engine: Engine, weights: Weights | None = None) -> dict[tuple[str
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("dense", [True, False])
+@pytest.mark.parametrize("theme_table", [True, False])
 def test_vectorised_scores_equal_the_per_pair_reference(
-    seed: int, dense: bool, tmp_path: Path
+    seed: int, dense: bool, theme_table: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset = dataset_from(seed, tmp_path)
     engine = Engine(dataset)
+    if not theme_table:  # as for theme sets too many to tabulate: overlaps per block
+        monkeypatch.setattr(scoring, "THEME_TABLE_LIMIT", 0)
     engine.scorer = Scorer(dataset, engine.analysis, dense=dense)
+    assert (engine.scorer.theme_table is not None) == theme_table
     weights = Weights(themes=0.3, text=0.5, keywords=0.2, complementarity=0.4)
     vectorised = all_scores(engine, weights)
     checked = 0

@@ -325,9 +325,10 @@ class Scorer:
         tfs = np.fromiter(
             (tf for doc in docs for tf in doc.values()), dtype=np.float64, count=len(cols)
         )
-        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
         values = (1.0 + np.log(tfs)) * self.idf[cols] * self.boost[cols]
-        return self._unit_rows(rows, cols, values, len(docs), len(vocab))
+        return self._unit_csr(indptr, cols, values, len(vocab))
 
     def _unit_csr(
         self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, width: int
@@ -346,14 +347,6 @@ class Scorer:
         from scipy import sparse
 
         return sparse.csr_matrix((values, indices, indptr), shape=(height, width))
-
-    def _unit_rows(
-        self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, height: int, width: int
-    ) -> Matrix:
-        """A matrix of (row, column, value) triples, each row scaled to unit length."""
-        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=height))
-        norms[norms == 0] = 1.0
-        return self.matrix(rows, cols, values / norms[rows], (height, width))
 
     def _presence(self, docs: Sequence[Analysed]) -> Matrix:
         rows, cols = [], []
