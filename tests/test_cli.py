@@ -203,3 +203,30 @@ def test_debug_shows_nothing_more_when_all_is_well() -> None:
 def test_pre_commit_hook_is_declared() -> None:
     text = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     assert "id: implant-match-validate" in text and "entry: implant-match validate" in text
+
+
+def test_workers_change_nothing_in_rank_and_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from implant_match import ranking
+
+    monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 0)  # fork even for the small bundled data
+    outputs: dict[str, list[str | bytes]] = {}
+    for jobs in ("1", "2", "3"):
+        _, json_out, _ = run("rank", "--format", "json", "--jobs", jobs, *DATA_ARGS)
+        _, table, _ = run("rank", "--top", "2", "-j", jobs, *DATA_ARGS)
+        csv_path = tmp_path / f"shortlist-{jobs}.csv"
+        code, _, err = run("export", str(csv_path), "--jobs", jobs, *DATA_ARGS)
+        assert code == 0, err
+        outputs[jobs] = [json_out, table, csv_path.read_bytes()]
+    assert json.loads(outputs["1"][0])
+    assert outputs["2"] == outputs["1"] and outputs["3"] == outputs["1"]
+
+
+def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPLANT_MATCH_JOBS", "many")
+    code, _, err = run("rank", *DATA_ARGS)
+    assert code == 2
+    assert "IMPLANT_MATCH_JOBS='many' is not a whole number" in err
+    code, _, err = run("rank", "--jobs", "-2", *DATA_ARGS)
+    assert code == 2 and "--jobs" in err

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from implant_match.dataset import load_dataset
 from implant_match.errors import UnknownIdError
-from implant_match.ranking import Engine, Pool, RankOptions, _best, _keys
+from implant_match.ranking import Engine, Pool, RankOptions, Shortlist, _best, _keys
 from implant_match.weights import Weights
 
 from .factories import bundled, enterprises_document, make_dataset
@@ -177,3 +177,35 @@ def test_enterprise_view_rank_is_its_place_in_the_need_list(
         full = engine.top_candidates([need], Weights(), len(engine.scorer.enterprises), 0.0)[0]
         assert [j for _, j in full].index(target) + 1 == ranked.rank
         assert ranked.stability is not None and 0.0 <= ranked.stability <= 1.0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        RankOptions(top=5),
+        RankOptions(top=3, stability=False, min_score=20.0),
+        RankOptions(top=4, territory="metropole-lyon"),
+        RankOptions(top=2, need_ids=("formation-francais-refugies-lyon", "emploi-jeunes-isere")),
+    ],
+)
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_ranking_runs_of_needs_in_workers_gives_the_same_shortlist(
+    engine: Engine, options: RankOptions, jobs: int
+) -> None:
+    from implant_match.export import dumps, join_json_items, json_items, json_records
+
+    whole = json_records(engine.rank(options))
+    assert whole
+    parts = engine.rank_parts(options, lambda part: part, jobs, min_pairs=0)
+    assert len(parts) == min(jobs, len(engine.select_needs(options)))
+    assert json_records(Shortlist.join(parts, options)) == whole
+    pieces = engine.rank_parts(options, lambda s: json_items(json_records(s)), jobs, min_pairs=0)
+    assert join_json_items(pieces) == dumps(whole)
+
+
+def test_small_rankings_and_the_enterprise_view_stay_in_one_piece(engine: Engine) -> None:
+    assert len(engine.rank_parts(RankOptions(), lambda part: part, jobs=4)) == 1  # few pairs
+    options = RankOptions(enterprise="unir", top=3)
+    (view,) = engine.rank_parts(options, lambda part: part, jobs=4, min_pairs=0)
+    assert view.enterprise_view == engine.rank(options).enterprise_view
+    assert Shortlist.join([view], options) is view

@@ -112,6 +112,17 @@ StabilityOpt = Annotated[
         "--stability/--no-stability", help="Measure how each pair resists +/-20 % weight changes."
     ),
 ]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=0,
+        help="Worker processes for large rankings (Linux): 0 = one per CPU, 1 = none "
+        "[default: $IMPLANT_MATCH_JOBS, else 0]",
+        show_default=False,
+    ),
+]
 
 
 class OutputFormat(str, Enum):
@@ -360,20 +371,26 @@ def rank(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
+    jobs: JobsOpt = None,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
+    from implant_match.ranking import Shortlist
+    from implant_match.workers import resolve_jobs
+
+    workers = resolve_jobs(jobs)
     engine = _engine(needs, enterprises, lexicon)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
     )
-    shortlist = engine.rank(options)
     if output is OutputFormat.json:
-        from implant_match.export import dumps, json_records
+        from implant_match.export import join_json_items, json_items, json_records
 
-        sys.stdout.write(dumps(json_records(shortlist)))
+        pieces = engine.rank_parts(options, lambda part: json_items(json_records(part)), workers)
+        sys.stdout.write(join_json_items(pieces))
         return
     from implant_match.render import render_shortlist
 
+    shortlist = Shortlist.join(engine.rank_parts(options, lambda part: part, workers), options)
     render_shortlist(shortlist, engine, _console())
 
 
@@ -424,16 +441,20 @@ def export(
             "or rfc4180 (UTF-8, ',', decimal point).",
         ),
     ] = "excel-fr",
+    jobs: JobsOpt = None,
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     from implant_match.export import exporter_for
+    from implant_match.ranking import Shortlist
+    from implant_match.workers import resolve_jobs
 
     exporter_for(path)  # an unknown extension is a usage error before any work
+    workers = resolve_jobs(jobs)
     engine = _engine(needs, enterprises, lexicon)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
     )
-    shortlist = engine.rank(options)
+    shortlist = Shortlist.join(engine.rank_parts(options, lambda part: part, workers), options)
     from implant_match.export import export as write_export
 
     names = {e.id: (e.name, e.origin) for e in engine.dataset.enterprises}

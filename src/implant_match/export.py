@@ -258,6 +258,17 @@ def dumps(document: Any) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
+def json_items(records: list[Any]) -> str:
+    """``dumps(records)`` without its brackets: the items, ready to join with others'."""
+    return dumps(records)[2:-3] if records else ""
+
+
+def join_json_items(pieces: list[str]) -> str:
+    """The JSON array of the items of ``pieces``: ``dumps`` of the joined lists."""
+    items = [piece for piece in pieces if piece]
+    return "[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n"
+
+
 def exporter_for(path: str) -> Exporter:
     if path == "-":
         return CsvExporter()

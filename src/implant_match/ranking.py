@@ -9,7 +9,9 @@ need's territory is never ranked for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -27,8 +29,10 @@ from implant_match.scoring import (
     prepare_actor_links,
 )
 from implant_match.weights import Weights
+from implant_match.workers import fork_map, split
 
 SCORE_DECIMALS = 6  # scores equal to this precision are ties, broken by id
+PARALLEL_PAIRS = 2_000_000  # below this many pairs, forking workers costs more than it saves
 _PRIORITY_ORDER = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
@@ -81,6 +85,16 @@ class Shortlist:
             by_id = {s.need.id: s.need for s in self.needs}
             return [(by_id[r.match.need_id], r) for r in self.enterprise_view]
         return [(s.need, r) for s in self.needs for r in s.candidates]
+
+    @classmethod
+    def join(cls, parts: Sequence[Shortlist], options: RankOptions) -> Shortlist:
+        """The shortlist of consecutive runs of needs, ranked apart (need view only)."""
+        if len(parts) == 1:  # also the enterprise view, never cut
+            return parts[0]
+        return cls(tuple(s for part in parts for s in part.needs), options)
+
+
+T = TypeVar("T")
 
 
 class Engine:
@@ -136,10 +150,11 @@ class Engine:
         if options.enterprise:
             self.check_enterprise(options.enterprise)
         theme_family = self.descendants(options.theme) if options.theme else None
+        wanted = set(options.need_ids)
         selected = [
             n
             for n in self.dataset.needs
-            if (not options.need_ids or n.id in options.need_ids)
+            if (not wanted or n.id in wanted)
             and (options.territory is None or n.territory == options.territory)
             and (theme_family is None or theme_family & set(n.themes))
         ]
@@ -285,6 +300,38 @@ class Engine:
             )
             shortlists.append(NeedShortlist(need, self.is_priority(need), ranked, eligible))
         return Shortlist(tuple(shortlists), options)
+
+    def rank_parts(
+        self,
+        options: RankOptions,
+        produce: Callable[[Shortlist], T],
+        jobs: int = 1,
+        min_pairs: int | None = None,
+    ) -> list[T]:
+        """``produce`` applied to the shortlists of consecutive runs of needs, in workers.
+
+        In the need view each need's candidates depend on that need alone, so the needs
+        (in report order) are cut into ``jobs`` runs, each ranked in a forked worker that
+        sends back only ``produce``'s result: ``Shortlist.join`` of the shortlists, or the
+        concatenation of their records, is the shortlist of ``rank(options)``. One run when
+        ``jobs`` is 1, in the enterprise view, or for fewer than ``min_pairs`` pairs
+        (``PARALLEL_PAIRS``).
+        """
+        needs = self.select_needs(options)
+        if min_pairs is None:
+            min_pairs = PARALLEL_PAIRS  # read at call time, so the module setting can be changed
+        if (
+            jobs <= 1
+            or options.enterprise
+            or len(needs) < 2
+            or len(needs) * len(self.scorer.enterprises) < min_pairs
+        ):
+            return [produce(self.rank(options))]
+
+        def rank_run(ids: Sequence[str]) -> T:
+            return produce(self.rank(replace(options, need_ids=tuple(ids))))
+
+        return fork_map(rank_run, split([n.id for n in needs], jobs), jobs)
 
     def _rank_enterprise(self, needs: list[Need], options: RankOptions) -> Shortlist:
         assert options.enterprise is not None

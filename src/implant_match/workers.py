@@ -1,0 +1,106 @@
+"""Independent pieces of work spread over worker processes.
+
+A ranking over many needs splits into needs that do not depend on one another; once the
+dataset is analysed, forked workers inherit the whole engine without copying or pickling
+it (pages are shared copy-on-write) and send back only their finished piece. Fork is used
+only where it is safe and cheap (Linux); elsewhere, or with one job, pieces run in turn in
+this process, with the same results.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from implant_match.errors import UsageError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+JOBS_ENV = "IMPLANT_MATCH_JOBS"
+MAX_AUTO_JOBS = 8  # past this, forked engines' memory grows faster than the time saved
+
+_work: Callable[[Any], Any] | None = None  # what forked workers run (set just before forking)
+
+
+def can_fork() -> bool:
+    """Whether workers can be forked safely (macOS frameworks are not fork-safe)."""
+    import multiprocessing
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def available_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """Worker count: ``jobs`` if given, else $IMPLANT_MATCH_JOBS, else one per CPU (capped)."""
+    if jobs is None:
+        raw = os.environ.get(JOBS_ENV, "").strip()
+        if raw:
+            try:
+                jobs = int(raw)
+            except ValueError:
+                raise UsageError(
+                    f"{JOBS_ENV}={raw!r} is not a whole number",
+                    "use 1 to run in one process, 0 for one worker per CPU",
+                ) from None
+            if jobs < 0:
+                raise UsageError(f"{JOBS_ENV}={raw!r} is negative", "use 0 or more")
+    if not jobs:
+        return min(available_cpus(), MAX_AUTO_JOBS)
+    return jobs
+
+
+def _run(item: Any) -> Any:
+    assert _work is not None
+    return _work(item)
+
+
+def fork_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """``[function(item) for item in items]``, spread over up to ``jobs`` forked workers.
+
+    Results come back in the order of ``items``; an exception in a worker is raised here.
+    ``function`` may be any callable (a closure over an engine): workers are forked after
+    it is set, so it is inherited, never pickled; results must be picklable.
+    """
+    workers = min(jobs, len(items))
+    if workers <= 1 or not can_fork():
+        return [function(item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _work
+    _work = function
+    # a worker flushes the standard streams it inherited when it ends: flush them first,
+    # so that nothing written before the fork is written twice
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # objects made so far are left out of the workers' garbage collections, which would
+    # otherwise touch (and so copy) every page of the shared engine
+    gc.freeze()
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_run, items))
+    finally:
+        gc.unfreeze()
+        _work = None
+
+
+def split(items: Sequence[T], parts: int) -> list[Sequence[T]]:
+    """``items`` cut into ``parts`` contiguous runs of near-equal length (none empty)."""
+    parts = max(1, min(parts, len(items)))
+    size, extra = divmod(len(items), parts)
+    runs, start = [], 0
+    for i in range(parts):
+        stop = start + size + (i < extra)
+        runs.append(items[start:stop])
+        start = stop
+    return runs

@@ -1,0 +1,80 @@
+"""Work spread over forked workers: same results, same order, errors surface here."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from implant_match import workers
+from implant_match.errors import UsageError
+from implant_match.workers import can_fork, fork_map, resolve_jobs, split
+
+
+def test_fork_map_equals_a_loop_in_order() -> None:
+    offset = 1000  # a closure: inherited by the workers, never pickled
+
+    def work(item: int) -> tuple[int, int]:
+        return item * item + offset, os.getpid()
+
+    results = fork_map(work, list(range(7)), jobs=3)
+    assert [value for value, _ in results] == [i * i + offset for i in range(7)]
+    pids = {pid for _, pid in results}
+    if can_fork():
+        assert os.getpid() not in pids  # the work really ran in other processes
+        assert len(pids) <= 3
+    else:
+        assert pids == {os.getpid()}
+
+
+def test_one_job_or_one_item_runs_here() -> None:
+    assert fork_map(lambda _: os.getpid(), [1, 2, 3], jobs=1) == [os.getpid()] * 3
+    assert fork_map(lambda _: os.getpid(), [1], jobs=4) == [os.getpid()]
+    assert fork_map(lambda _: os.getpid(), [], jobs=4) == []
+
+
+def test_a_worker_error_is_raised_here() -> None:
+    def work(item: int) -> int:
+        if item == 2:
+            raise ValueError(f"bad item {item}")
+        return item
+
+    with pytest.raises(ValueError, match="bad item 2"):
+        fork_map(work, [0, 1, 2, 3], jobs=2)
+
+
+def test_output_written_before_the_workers_is_not_repeated(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    print("before", end="")  # left in the buffer: the workers would flush it again
+    fork_map(lambda item: item, [1, 2, 3, 4], jobs=2)
+    assert capfd.readouterr().out == "before"
+
+
+@given(st.lists(st.integers(), max_size=40), st.integers(min_value=1, max_value=12))
+def test_split_cuts_in_order_into_near_equal_runs(items: list[int], parts: int) -> None:
+    runs = split(items, parts)
+    assert [x for run in runs for x in run] == items
+    if items:
+        assert len(runs) == min(parts, len(items))
+        assert all(runs) and max(map(len, runs)) - min(map(len, runs)) <= 1
+
+
+def test_jobs_from_the_option_the_environment_or_the_cpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(workers, "available_cpus", lambda: 64)
+    monkeypatch.delenv(workers.JOBS_ENV, raising=False)
+    assert resolve_jobs(None) == workers.MAX_AUTO_JOBS
+    assert resolve_jobs(3) == 3
+    monkeypatch.setenv(workers.JOBS_ENV, "1")
+    assert resolve_jobs(None) == 1
+    assert resolve_jobs(2) == 2  # the option wins over the environment
+    monkeypatch.setenv(workers.JOBS_ENV, "0")
+    assert resolve_jobs(None) == workers.MAX_AUTO_JOBS
+    for bad in ("two", "-1", "1.5"):
+        monkeypatch.setenv(workers.JOBS_ENV, bad)
+        with pytest.raises(UsageError, match=workers.JOBS_ENV):
+            resolve_jobs(None)
