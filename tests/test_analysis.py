@@ -38,3 +38,24 @@ def test_gram_table_counts_each_document_as_a_counter_would(
     frequency = table.document_frequency()
     for g, term in enumerate(table.vocabulary[:50]):
         assert frequency[g] == sum(term in doc.grams for doc in docs)
+
+
+@pytest.mark.parametrize("weights", [(2.0, 1.0, 2.0), (1.0, 1.0, 1.5), (0.3, 1.0, 2.0)])
+def test_weighted_terms_sum_counts_times_weights_in_first_seen_order(
+    weights: tuple[float, float, float],
+) -> None:
+    from collections import Counter
+
+    parts = [
+        analysis.Analysed(["refugi", "franc", "refugi"], {"@fle": "FLE"}, words=["a", "b"]),
+        analysis.Analysed(["cour", "franc"], {"@fle": "français langue étrangère"}),
+        analysis.Analysed(["lyon"], {"#emploi": "emploi", "@fle": "FLE"}),
+    ]
+    doc = analysis._weighted(zip(parts, weights, strict=True))
+    expected: dict[str, float] = {}
+    for part, weight in zip(parts, weights, strict=True):
+        for term, count in Counter([*part.stems, *part.concepts]).items():
+            expected[term] = expected.get(term, 0.0) + count * weight
+    assert list(doc.terms.items()) == list(expected.items())
+    assert doc.concepts == {"@fle": "FLE", "#emploi": "emploi"}
+    assert doc.stems == ["refugi", "franc", "refugi", "cour", "franc", "lyon"]

@@ -25,7 +25,7 @@ import numpy as np
 from implant_match.dataset import Dataset
 from implant_match.lexicon import Lexicon
 from implant_match.models import Enterprise, LocalActor, Need
-from implant_match.text import stem, words
+from implant_match.text import stem, words, words_of_many
 
 GRAM_SIZE = 4
 DOC_CHUNK = 4096  # documents whose n-grams are counted at once
@@ -314,7 +314,27 @@ class Analysis:
         return Analysed(stems, self.matcher.find(stems, fixed, text), words=fixed)
 
 
-def _weighted(parts: Iterable[tuple[Analysed, float]]) -> Analysed:
+def _weighted(fields: Iterable[tuple[Analysed, float]]) -> Analysed:
+    parts = list(fields)
+    stems: list[str] = []
+    concepts: dict[str, str] = {}
+    all_words: list[str] = []
+    bag: list[str] = []  # each part's stems and concepts, repeated 2 x its weight
+    for analysed, weight in parts:
+        stems.extend(analysed.stems)
+        all_words.extend(analysed.words)
+        for term, form in analysed.concepts.items():
+            concepts.setdefault(term, form)
+        repeats = weight * 2
+        if repeats != int(repeats):  # not a multiple of 0.5: add counts one by one
+            return _weighted_slowly(parts)
+        bag.extend([*analysed.stems, *analysed.concepts] * int(repeats))
+    # counting in C; halving is exact, so terms equal sum(count x weight), in the same order
+    terms = {term: count / 2 for term, count in Counter(bag).items()}
+    return Analysed(stems, concepts, terms, all_words)
+
+
+def _weighted_slowly(parts: Iterable[tuple[Analysed, float]]) -> Analysed:
     stems: list[str] = []
     concepts: dict[str, str] = {}
     terms: dict[str, float] = {}
@@ -445,12 +465,17 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
     counts: Counter[str] = Counter()
     raw_words = {}
     known: dict[str, str] = {}  # one string object per distinct word, however often it occurs
-    for texts in (*needs.values(), *enterprises.values(), *actors.values()):
-        for text, _ in texts:
-            if text not in raw_words:
-                raw_words[text] = [known.setdefault(w, w) for w in words(text)]
-                counts.update(set(raw_words[text]))
-    del known
+    distinct = list(
+        dict.fromkeys(
+            text
+            for texts in (*needs.values(), *enterprises.values(), *actors.values())
+            for text, _ in texts
+        )
+    )
+    for text, written in zip(distinct, words_of_many(distinct), strict=True):
+        raw_words[text] = [known.setdefault(w, w) for w in written]
+        counts.update(set(raw_words[text]))
+    del known, distinct
     for group in lexicon.groups:
         for form in group.forms():
             for w in words(form):
@@ -463,11 +488,18 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
     matcher = build_matcher(theme_forms, lexicon, correct)
 
     cache: dict[str, Analysed] = {}
+    fixed_of = {w: correct.get(w, w) for w in counts}  # each distinct word corrected once
+    stem_of = {w: stem(fixed) for w, fixed in fixed_of.items()}
 
     def analyse(text: str) -> Analysed:
         if text not in cache:
-            fixed = [correct.get(w, w) for w in raw_words.get(text) or words(text)]
-            stems = [stem(w) for w in fixed]
+            raw = raw_words.get(text)
+            if raw is None:  # not in the corpus (none so far): analysed on its own
+                raw = words(text)
+                fixed_of.update((w, correct.get(w, w)) for w in raw if w not in fixed_of)
+                stem_of.update((w, stem(fixed_of[w])) for w in raw if w not in stem_of)
+            fixed = list(map(fixed_of.__getitem__, raw))
+            stems = list(map(stem_of.__getitem__, raw))
             cache[text] = Analysed(stems, matcher.find(stems, fixed, text), words=fixed)
         return cache[text]
 

@@ -33,6 +33,7 @@ import numpy
 from pydantic import VERSION
 
 from implant_match import __version__
+from implant_match.runtime import paused_gc
 
 if TYPE_CHECKING:
     from implant_match.dataset import DataPaths
@@ -105,7 +106,7 @@ def read(folder: Path, key: str) -> Engine | None:
     except OSError:  # missing, or the folder is not usable
         return None
     engine: object
-    with handle:
+    with handle, paused_gc():  # a whole engine of small objects, no cycles to look for
         try:
             engine = pickle.load(handle)
         except Exception:  # a truncated or foreign entry: drop it and rebuild
@@ -125,7 +126,8 @@ def write(folder: Path, key: str, engine: Engine) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
             try:
-                pickle.dump(engine, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                with paused_gc():
+                    pickle.dump(engine, handle, protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException:
                 handle.close()
                 os.unlink(handle.name)

@@ -375,7 +375,7 @@ def rank(
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
     from implant_match.ranking import Shortlist
-    from implant_match.workers import resolve_jobs
+    from implant_match.runtime import resolve_jobs
 
     workers = resolve_jobs(jobs)
     engine = _engine(needs, enterprises, lexicon)
@@ -446,7 +446,7 @@ def export(
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     from implant_match.export import exporter_for
     from implant_match.ranking import Shortlist
-    from implant_match.workers import resolve_jobs
+    from implant_match.runtime import resolve_jobs
 
     exporter_for(path)  # an unknown extension is a usage error before any work
     workers = resolve_jobs(jobs)

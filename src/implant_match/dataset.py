@@ -14,6 +14,7 @@ from pathlib import Path
 from implant_match.errors import DataError, Problem
 from implant_match.loading import Document, SourceMap, load_document
 from implant_match.models import Enterprise, EnterprisesFile, Need, NeedsFile, Territory, Theme
+from implant_match.runtime import paused_gc
 from implant_match.validation import Validated, validate_documents
 
 NEEDS_FILE = "needs.yaml"
@@ -118,19 +119,20 @@ def inspect_files(paths: DataPaths) -> Inspection:
     """Load and validate both files, gathering every problem even when one file is unreadable."""
     documents: list[Document | None] = []
     problems: list[Problem] = []
-    for path, display in (
-        (paths.needs, paths.needs_display),
-        (paths.enterprises, paths.enterprises_display),
-    ):
-        try:
-            documents.append(load_document(path, display))
-        except DataError as exc:
-            problems.extend(exc.problems)
-            documents.append(None)
-    needs_doc, enterprises_doc = documents
-    validated = validate_documents(needs_doc, enterprises_doc)
-    problems.extend(validated.problems)
-    return Inspection(_assemble(validated, needs_doc, enterprises_doc, problems), problems)
+    with paused_gc():  # many small objects, no cycles
+        for path, display in (
+            (paths.needs, paths.needs_display),
+            (paths.enterprises, paths.enterprises_display),
+        ):
+            try:
+                documents.append(load_document(path, display))
+            except DataError as exc:
+                problems.extend(exc.problems)
+                documents.append(None)
+        needs_doc, enterprises_doc = documents
+        validated = validate_documents(needs_doc, enterprises_doc)
+        problems.extend(validated.problems)
+        return Inspection(_assemble(validated, needs_doc, enterprises_doc, problems), problems)
 
 
 def _assemble(

@@ -20,6 +20,7 @@ from implant_match.dataset import Dataset
 from implant_match.errors import UnknownIdError, did_you_mean
 from implant_match.lexicon import Lexicon, load_lexicon
 from implant_match.models import Need, Priority
+from implant_match.runtime import fork_map, paused_gc, split
 from implant_match.scoring import (
     Exclusion,
     Match,
@@ -29,7 +30,6 @@ from implant_match.scoring import (
     prepare_actor_links,
 )
 from implant_match.weights import Weights
-from implant_match.workers import fork_map, split
 
 SCORE_DECIMALS = 6  # scores equal to this precision are ties, broken by id
 PARALLEL_PAIRS = 2_000_000  # below this many pairs, forking workers costs more than it saves
@@ -103,8 +103,9 @@ class Engine:
     def __init__(self, dataset: Dataset, lexicon: Lexicon | None = None) -> None:
         self.dataset = dataset
         self.lexicon = lexicon or load_lexicon()
-        self.analysis: Analysis = analyse_dataset(dataset, self.lexicon)
-        self.scorer = Scorer(dataset, self.analysis)
+        with paused_gc():  # many small objects, no cycles
+            self.analysis: Analysis = analyse_dataset(dataset, self.lexicon)
+            self.scorer = Scorer(dataset, self.analysis)
         if not self.scorer.dense:  # large corpus: the vectors now hold what explanations need
             self.analysis.release_vectors_sources()
 

@@ -1,10 +1,14 @@
-"""Independent pieces of work spread over worker processes.
+"""How heavy work runs: worker processes for independent pieces, the collector paused.
 
 A ranking over many needs splits into needs that do not depend on one another; once the
 dataset is analysed, forked workers inherit the whole engine without copying or pickling
 it (pages are shared copy-on-write) and send back only their finished piece. Fork is used
 only where it is safe and cheap (Linux); elsewhere, or with one job, pieces run in turn in
 this process, with the same results.
+
+Loading and analysing a large dataset creates millions of small containers and no
+reference cycles; the cyclic garbage collector, triggered every few hundred allocations,
+would scan the ever-growing heap again and again for nothing. It is paused meanwhile.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from implant_match.errors import UsageError
@@ -24,6 +29,18 @@ JOBS_ENV = "IMPLANT_MATCH_JOBS"
 MAX_AUTO_JOBS = 8  # past this, forked engines' memory grows faster than the time saved
 
 _work: Callable[[Any], Any] | None = None  # what forked workers run (set just before forking)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off inside the block (as it was, after it)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def can_fork() -> bool:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from implant_match import workers
+from implant_match import runtime as workers
 from implant_match.errors import UsageError
-from implant_match.workers import can_fork, fork_map, resolve_jobs, split
+from implant_match.runtime import can_fork, fork_map, resolve_jobs, split
 
 
 def test_fork_map_equals_a_loop_in_order() -> None:
@@ -78,3 +78,22 @@ def test_jobs_from_the_option_the_environment_or_the_cpus(
         monkeypatch.setenv(workers.JOBS_ENV, bad)
         with pytest.raises(UsageError, match=workers.JOBS_ENV):
             resolve_jobs(None)
+
+
+def test_paused_gc_restores_the_collector_as_it_was() -> None:
+    import gc
+
+    from implant_match.runtime import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError("inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # left off, as the caller had it
+    finally:
+        gc.enable()
