@@ -748,3 +748,19 @@ def test_inspect_files_on_arbitrary_bytes(raw: bytes, as_needs: bool, tmp_path: 
 @given(text=st.one_of(st.text(), YAMLISH), as_needs=st.booleans())
 def test_inspect_files_on_arbitrary_text(text: str, as_needs: bool, tmp_path: Path) -> None:
     _inspect(text.encode("utf-8"), tmp_path, as_needs)
+
+
+def test_warnings_are_checked_only_when_asked() -> None:
+    from implant_match.dataset import DataPaths, load_dataset
+
+    data = Path(__file__).parent / "data"
+    paths = DataPaths(
+        data / "valid/needs.yaml", data / "invalid/enterprises-warning-near-duplicate-names.yaml"
+    )
+    found = load_dataset(paths).warnings
+    assert [p.message for p in found] == [
+        "enterprise name 'WIMOOV' is very close to 'wimoov' (line 5): the same enterprise twice?"
+    ]
+    quiet = load_dataset(paths, warnings=False)
+    assert quiet.warnings == []
+    assert [e.id for e in quiet.enterprises] == [e.id for e in load_dataset(paths).enterprises]

@@ -237,7 +237,8 @@ def _engine(needs: Path | None, enterprises: Path | None, lexicon: Path | None) 
     lexicon_file = _lexicon_path(paths, lexicon)
 
     def build() -> Engine:
-        dataset: Dataset = load_dataset(paths)
+        # warnings are `validate`'s business; the other commands only need valid data
+        dataset: Dataset = load_dataset(paths, warnings=False)
         return Engine(dataset, load_lexicon(lexicon_file))
 
     return cached_engine(paths, lexicon_file, build)

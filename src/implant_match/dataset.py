@@ -115,8 +115,11 @@ class Inspection:
         return [p for p in self.problems if not p.is_error]
 
 
-def inspect_files(paths: DataPaths) -> Inspection:
-    """Load and validate both files, gathering every problem even when one file is unreadable."""
+def inspect_files(paths: DataPaths, warnings: bool = True) -> Inspection:
+    """Load and validate both files, gathering every problem even when one file is unreadable.
+
+    ``warnings=False`` skips the checks that can only warn (near-duplicate names...).
+    """
     documents: list[Document | None] = []
     problems: list[Problem] = []
     with paused_gc():  # many small objects, no cycles
@@ -130,7 +133,7 @@ def inspect_files(paths: DataPaths) -> Inspection:
                 problems.extend(exc.problems)
                 documents.append(None)
         needs_doc, enterprises_doc = documents
-        validated = validate_documents(needs_doc, enterprises_doc)
+        validated = validate_documents(needs_doc, enterprises_doc, warnings)
         problems.extend(validated.problems)
         return Inspection(_assemble(validated, needs_doc, enterprises_doc, problems), problems)
 
@@ -153,9 +156,13 @@ def _assemble(
     )
 
 
-def load_dataset(paths: DataPaths | None = None) -> Dataset:
-    """Load and validate the data, or raise :class:`DataError` with every problem found."""
-    inspection = inspect_files(paths or resolve_paths())
+def load_dataset(paths: DataPaths | None = None, warnings: bool = True) -> Dataset:
+    """Load and validate the data, or raise :class:`DataError` with every problem found.
+
+    ``warnings=False`` skips the checks that can only warn, for callers that do not show
+    them (``Dataset.warnings`` is then empty).
+    """
+    inspection = inspect_files(paths or resolve_paths(), warnings)
     if inspection.dataset is None:
         raise DataError(inspection.problems)
     # valid data needs no positions any more: on a national directory they weigh more than

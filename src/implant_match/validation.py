@@ -606,8 +606,13 @@ def near_duplicates(names: list[str], cutoff: float = 90) -> list[tuple[int, int
     return sorted(pairs.items())
 
 
-def validate_documents(needs_doc: Document | None, enterprises_doc: Document | None) -> Validated:
-    """All three passes over two loaded documents (None: a file that could not be loaded)."""
+def validate_documents(
+    needs_doc: Document | None, enterprises_doc: Document | None, warnings: bool = True
+) -> Validated:
+    """All three passes over two loaded documents (None: a file that could not be loaded).
+
+    ``warnings=False`` skips the last pass (findings that do not make the data unusable).
+    """
     problems: list[Problem] = []
     needs_file = enterprises_file = None
     if needs_doc is not None:
@@ -620,7 +625,7 @@ def validate_documents(needs_doc: Document | None, enterprises_doc: Document | N
         needs_doc if isinstance(getattr(needs_doc, "data", None), dict) else None,
         enterprises_doc if isinstance(getattr(enterprises_doc, "data", None), dict) else None,
     )
-    if needs_file is not None and enterprises_file is not None:
+    if warnings and needs_file is not None and enterprises_file is not None:
         assert needs_doc is not None and enterprises_doc is not None
         problems += check_warnings(
             needs_file, enterprises_file, needs_doc.source, enterprises_doc.source
