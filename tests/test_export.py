@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
@@ -929,3 +931,41 @@ def test_xlsx_export_of_a_name_with_a_control_character_is_not_an_internal_error
     run = cli("export", "out.xlsx", "--no-stability", data=paths)
     assert "internal error" not in run.message
     assert run.exit_code in (0, 1)  # written (character dropped) or refused as bad data
+
+
+# -- the JSON writer ----------------------------------------------------------------------
+
+JSON_KEYS = st.text(st.characters(codec="utf-8"), max_size=8)
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(st.characters(codec="utf-8"), max_size=12)
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(JSON_KEYS, inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@given(JSON_VALUES)
+def test_dumps_writes_what_the_json_module_writes(value: Any) -> None:
+    assert export_module.dumps(value) == json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_dumps_leaves_other_values_to_the_json_module() -> None:
+    import enum
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    for value in ({1: "a", "b": [2.5]}, [Level.HIGH, {"x": None}], {"t": True, 2.5: "f"}):
+        assert export_module.dumps(value) == json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    with pytest.raises(TypeError):
+        export_module.dumps({"when": object()})

@@ -81,14 +81,16 @@ def _run(item: Any) -> Any:
 
 
 def fork_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """``[function(item) for item in items]``, spread over up to ``jobs`` forked workers.
+    """``[function(item) for item in items]``, over this process and up to ``jobs - 1`` forks.
 
-    Results come back in the order of ``items``; an exception in a worker is raised here.
-    ``function`` may be any callable (a closure over an engine): workers are forked after
-    it is set, so it is inherited, never pickled; results must be picklable.
+    This process takes the first item itself while forked workers take the others, so
+    ``jobs`` processes work in all. Results come back in the order of ``items``; an
+    exception in a worker is raised here. ``function`` may be any callable (a closure over
+    an engine): workers are forked after it is set, so it is inherited, never pickled;
+    results must be picklable.
     """
-    workers = min(jobs, len(items))
-    if workers <= 1 or not can_fork():
+    workers = min(jobs, len(items)) - 1
+    if workers < 1 or not can_fork():
         return [function(item) for item in items]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -105,7 +107,14 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return list(pool.map(_run, items))
+            pending = [pool.submit(_run, item) for item in items[1:]]
+            try:
+                first = function(items[0])
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+            return [first, *(future.result() for future in pending)]
     finally:
         gc.unfreeze()
         _work = None
