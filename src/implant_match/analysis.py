@@ -297,13 +297,12 @@ class Analysis:
         cache = self.__dict__.setdefault("_surface_cache", {})
         if key not in cache:
             forms: dict[str, str] = {}
-            for text in texts:
-                for match in _WORD_SPAN.finditer(text):
-                    written = match.group()
-                    for word in words(written):
-                        term = stem(self.correct.get(word, word))
-                        if term not in forms:
-                            forms[term] = _APOSTROPHE.split(written.lower())[-1]
+            spans = [span for text in texts for span in _WORD_SPAN.findall(text)]
+            for written, found in zip(spans, words_of_many(spans), strict=True):
+                for word in found:
+                    term = stem(self.correct.get(word, word))
+                    if term not in forms:
+                        forms[term] = _APOSTROPHE.split(written.lower())[-1]
             cache[key] = forms
         result: dict[str, str] = cache[key]
         return result

@@ -445,7 +445,10 @@ class Pool:
 def _scores(raw: RawParts, weights: Weights, min_score: float) -> np.ndarray:
     """Scores of a block, -inf where the territory rule or ``min_score`` keeps a pair out."""
     scores = raw.scores(weights)
-    return np.where(raw.allowed & (np.round(scores, SCORE_DECIMALS) >= min_score), scores, -np.inf)
+    keep = raw.allowed
+    if min_score > 0 or scores.min(initial=0.0) < 0:  # else every rounded score reaches it
+        keep = keep & (np.round(scores, SCORE_DECIMALS) >= min_score)
+    return np.where(keep, scores, -np.inf)
 
 
 def _parts(raw: RawParts) -> np.ndarray:
@@ -453,10 +456,15 @@ def _parts(raw: RawParts) -> np.ndarray:
 
 
 def _keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    finite = np.isfinite(scores)
-    units = np.rint(np.where(finite, np.maximum(scores, 0.0), 0.0) * _UNITS).astype(np.int64)
-    keys = (units << ROW_BITS) | (ROW_MASK - rows.astype(np.int64))[None, :]
-    return np.where(finite, keys, -1)
+    left_out = ~np.isfinite(scores)
+    units = np.maximum(scores, 0.0)
+    units[left_out] = 0.0  # their keys are -1, set below
+    units *= _UNITS
+    keys = np.rint(units, out=units).astype(np.int64)
+    keys <<= ROW_BITS
+    keys |= (ROW_MASK - rows.astype(np.int64))[None, :]
+    keys[left_out] = -1
+    return keys
 
 
 def _decode_scores(keys: np.ndarray) -> np.ndarray:
