@@ -457,7 +457,7 @@ def _parts(raw: RawParts) -> np.ndarray:
 
 def _keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     left_out = ~np.isfinite(scores)
-    units = np.maximum(scores, 0.0)
+    units: np.ndarray = np.maximum(scores, 0.0)
     units[left_out] = 0.0  # their keys are -1, set below
     units *= _UNITS
     keys = np.rint(units, out=units).astype(np.int64)
