@@ -460,7 +460,7 @@ def _keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     units: np.ndarray = np.maximum(scores, 0.0)
     units[left_out] = 0.0  # their keys are -1, set below
     units *= _UNITS
-    keys = np.rint(units, out=units).astype(np.int64)
+    keys: np.ndarray = np.rint(units, out=units).astype(np.int64)
     keys <<= ROW_BITS
     keys |= (ROW_MASK - rows.astype(np.int64))[None, :]
     keys[left_out] = -1
