@@ -45,3 +45,15 @@ def test_words_of_many_on_french_text() -> None:
         ["eco", "renovation", "logements", "anciens"],
         ["refugies", "francais"],
     ]
+
+
+# elisions in every position: alone, repeated, after underscores or non-Latin letters
+ELISIONS = st.sampled_from(
+    [*"lLdDjJqQuUsStTcCmMnN'’ _ae-0ω", "jusqu'", "qu'", "lorsqu'", "presqu'", "l'", "d'"]
+)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.lists(ELISIONS, max_size=30).map("".join), max_size=8))
+def test_elisions_are_cut_as_in_words(texts: list[str]) -> None:
+    assert words_of_many(texts) == [words(text) for text in texts]

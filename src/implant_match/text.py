@@ -35,7 +35,9 @@ _FOLDS = {
 _FOLDABLE = re.compile("[" + "".join(re.escape(c) for c in _FOLDS) + "]")
 _ELISION = re.compile(r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-_WORD = re.compile(r"[0-9a-z]+")
+# an elision (found as _ELISION finds it, captured as "") or a word: the words _ELISION
+# then _NON_WORD leave, in one pass
+_ELISION_OR_WORD = re.compile(r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'|([0-9a-z]+)")
 _SEPARATOR = "\x00"  # between texts folded together: no word character, composes with nothing
 
 # Function words that carry no evidence, accent-folded. Kept short on purpose: words such
@@ -88,8 +90,9 @@ def words_of_many(texts: Sequence[str]) -> list[list[str]]:
     """``[words(text) for text in texts]``, folded and cut in a few passes over all of them.
 
     The texts are joined by a character that no step reads as part of a word or composes
-    with, so that normalisation, case folding, the accent table and elisions run once over
-    the corpus instead of once per text (most of the cost for short texts).
+    with, so that normalisation, case folding and the accent table run once over the
+    corpus instead of once per text (most of the cost for short texts); one expression
+    then skips elisions and finds the words.
     """
     if not texts:
         return []
@@ -100,10 +103,13 @@ def words_of_many(texts: Sequence[str]) -> list[list[str]]:
     parts = folded.split(_SEPARATOR)
     if not folded.isascii():
         parts = [_strip_marks(part) for part in parts]
-    parts = _ELISION.sub(" ", _SEPARATOR.join(parts)).split(_SEPARATOR)
     stop = STOP_WORDS
     return [
-        [w for w in _WORD.findall(part) if (w not in stop and len(w) > 1) or w.isdigit()]
+        [
+            w
+            for w in _ELISION_OR_WORD.findall(part)
+            if (w not in stop and len(w) > 1) or w.isdigit()  # drops elisions ("")
+        ]
         for part in parts
     ]
 
