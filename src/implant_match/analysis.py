@@ -91,6 +91,7 @@ class Matcher:
                 else:
                     self.pairs.setdefault((phrase[0], phrase[1]), []).append((phrase, term, form))
         self.pair_starts = {first for first, _ in self.pairs}
+        self.strict_words = {word for _, word, _, _ in self.strict_acronyms}
         # words that some acronym form holds (compared unstemmed, as ``=word``)
         self.acronym_words = {
             key[1:] for phrase in self._all_keys() for key in phrase if key.startswith("=")
@@ -137,6 +138,8 @@ class Matcher:
     def _resolve(
         self, matches: list[tuple[int, int, str, str]], folded: Sequence[str], raw: str
     ) -> dict[str, str]:
+        if not matches and self.strict_words.isdisjoint(folded):  # most texts of a corpus
+            return {}
         matches.sort(key=lambda m: (-m[0], m[1], m[2]))
         # longest match first, without overlap among lexicon forms (and among theme
         # aliases: the two systems are independent, an alias inside a lexicon form counts)
@@ -154,6 +157,8 @@ class Matcher:
                     continue
                 taken.update(span)
             found.setdefault(term, form)
+        if self.strict_words.isdisjoint(folded):
+            return found
         present = set(folded)
         for pattern, word, term, form in self.strict_acronyms:
             if word not in present:
