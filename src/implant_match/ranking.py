@@ -309,14 +309,15 @@ class Engine:
         jobs: int = 1,
         min_pairs: int | None = None,
     ) -> list[T]:
-        """``produce`` applied to the shortlists of consecutive runs of needs, in workers.
+        """``produce`` applied to the shortlists of consecutive runs of needs, in ``jobs``
+        processes.
 
         In the need view each need's candidates depend on that need alone, so the needs
-        (in report order) are cut into ``jobs`` runs, each ranked in a forked worker that
-        sends back only ``produce``'s result: ``Shortlist.join`` of the shortlists, or the
-        concatenation of their records, is the shortlist of ``rank(options)``. One run when
-        ``jobs`` is 1, in the enterprise view, or for fewer than ``min_pairs`` pairs
-        (``PARALLEL_PAIRS``).
+        (in report order) are cut into ``jobs`` runs: this process ranks the first, forked
+        workers the others and send back only ``produce``'s result. ``Shortlist.join`` of
+        the shortlists, or the concatenation of their records, is the shortlist of
+        ``rank(options)``. One run when ``jobs`` is 1, in the enterprise view, or for fewer
+        than ``min_pairs`` pairs (``PARALLEL_PAIRS``).
         """
         needs = self.select_needs(options)
         if min_pairs is None:

@@ -26,7 +26,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 JOBS_ENV = "IMPLANT_MATCH_JOBS"
-MAX_AUTO_JOBS = 8  # past this, forked engines' memory grows faster than the time saved
+MAX_AUTO_JOBS = 8  # past this, the memory of more forks grows faster than the time saved
 
 _work: Callable[[Any], Any] | None = None  # what forked workers run (set just before forking)
 
@@ -57,7 +57,7 @@ def available_cpus() -> int:
 
 
 def resolve_jobs(jobs: int | None) -> int:
-    """Worker count: ``jobs`` if given, else $IMPLANT_MATCH_JOBS, else one per CPU (capped)."""
+    """Process count: ``jobs`` if given, else $IMPLANT_MATCH_JOBS, else one per CPU (capped)."""
     if jobs is None:
         raw = os.environ.get(JOBS_ENV, "").strip()
         if raw:
@@ -66,7 +66,7 @@ def resolve_jobs(jobs: int | None) -> int:
             except ValueError:
                 raise UsageError(
                     f"{JOBS_ENV}={raw!r} is not a whole number",
-                    "use 1 to run in one process, 0 for one worker per CPU",
+                    "use 1 to run in one process, 0 for one process per CPU",
                 ) from None
             if jobs < 0:
                 raise UsageError(f"{JOBS_ENV}={raw!r} is negative", "use 0 or more")
