@@ -230,3 +230,20 @@ def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) ->
     assert "IMPLANT_MATCH_JOBS='many' is not a whole number" in err
     code, _, err = run("rank", "--jobs", "-2", *DATA_ARGS)
     assert code == 2 and "--jobs" in err
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_a_reader_that_stops_early_ends_the_run_quietly(output: str) -> None:
+    """`implant-match rank | head -1`: exit 0, nothing on stderr, as plain tools do."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "implant_match", "rank", "--top", "45", "--format", output],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "120", "NO_COLOR": "1"},
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline()  # far more than a pipe holds is still to come
+        process.stdout.close()
+        err = process.stderr.read()
+        assert process.wait(timeout=120) == 0
+    assert err == b""

@@ -118,7 +118,7 @@ JobsOpt = Annotated[
         "--jobs",
         "-j",
         min=0,
-        help="Worker processes for large rankings (Linux): 0 = one per CPU, 1 = none "
+        help="Processes for large rankings (Linux): 0 = one per CPU, 1 = this one only "
         "[default: $IMPLANT_MATCH_JOBS, else 0]",
         show_default=False,
     ),
@@ -137,10 +137,24 @@ class ProblemFormat(str, Enum):
 
 
 def _console(stderr: bool = False) -> Console:
+    # data is shown as written: no markup, no ":emoji:" codes, no guessed highlighting
+    return _console_class()(
+        stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False
+    )
+
+
+@functools.cache
+def _console_class() -> type[Console]:
     from rich.console import Console
 
-    # data is shown as written: no markup, no ":emoji:" codes, no guessed highlighting
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False)
+    class QuietConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits with 1 (our "invalid data") when the reader, such as `head`, has
+            # gone; handle_errors ends quietly with 0 instead, as for plain output
+            self.quiet = True
+            raise BrokenPipeError
+
+    return QuietConsole
 
 
 def _fail(problems_or_message: Any, code: ExitCode) -> None:
