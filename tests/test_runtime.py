@@ -98,3 +98,17 @@ def test_paused_gc_restores_the_collector_as_it_was() -> None:
         assert not gc.isenabled()  # left off, as the caller had it
     finally:
         gc.enable()
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    import threading
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+        assert fork_map(lambda _: os.getpid(), [1, 2, 3], jobs=3) == [os.getpid()] * 3
+    finally:
+        release.set()
+        thread.join()

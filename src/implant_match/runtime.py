@@ -44,10 +44,16 @@ def paused_gc() -> Iterator[None]:
 
 
 def can_fork() -> bool:
-    """Whether workers can be forked safely (macOS frameworks are not fork-safe)."""
+    """Whether workers can be forked safely: on Linux (macOS frameworks are not fork-safe),
+    from a process with no other thread (one could hold a lock the child would wait on)."""
     import multiprocessing
+    import threading
 
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
 
 def available_cpus() -> int:
