@@ -190,8 +190,9 @@ def test_enterprise_view_rank_is_its_place_in_the_need_list(
 )
 @pytest.mark.parametrize("jobs", [2, 3])
 def test_ranking_runs_of_needs_in_workers_gives_the_same_shortlist(
-    engine: Engine, options: RankOptions, jobs: int
+    engine: Engine, options: RankOptions, jobs: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from implant_match import ranking
     from implant_match.export import dumps, join_json_items, json_items, json_records
 
     whole = json_records(engine.rank(options))
@@ -199,6 +200,8 @@ def test_ranking_runs_of_needs_in_workers_gives_the_same_shortlist(
     parts = engine.rank_parts(options, lambda part: part, jobs, min_pairs=0)
     assert len(parts) == min(jobs, len(engine.select_needs(options)))
     assert json_records(Shortlist.join(parts, options)) == whole
+    monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 0)
+    assert json_records(engine.rank(options, jobs)) == whole
     pieces = engine.rank_parts(options, lambda s: json_items(json_records(s)), jobs, min_pairs=0)
     assert join_json_items(pieces) == dumps(whole)
 

@@ -323,34 +323,28 @@ def _weighted(fields: Iterable[tuple[Analysed, float]]) -> Analysed:
     stems: list[str] = []
     concepts: dict[str, str] = {}
     all_words: list[str] = []
-    bag: list[str] = []  # each part's stems and concepts, repeated 2 x its weight
-    for analysed, weight in parts:
+    for analysed, _ in parts:
         stems.extend(analysed.stems)
         all_words.extend(analysed.words)
         for term, form in analysed.concepts.items():
             concepts.setdefault(term, form)
-        repeats = weight * 2
-        if repeats != int(repeats):  # not a multiple of 0.5: add counts one by one
-            return _weighted_slowly(parts)
-        bag.extend([*analysed.stems, *analysed.concepts] * int(repeats))
-    # counting in C; halving is exact, so terms equal sum(count x weight), in the same order
-    terms = {term: count / 2 for term, count in Counter(bag).items()}
-    return Analysed(stems, concepts, terms, all_words)
+    return Analysed(stems, concepts, _weighted_terms(parts), all_words)
 
 
-def _weighted_slowly(parts: Iterable[tuple[Analysed, float]]) -> Analysed:
-    stems: list[str] = []
-    concepts: dict[str, str] = {}
+def _weighted_terms(parts: list[tuple[Analysed, float]]) -> dict[str, float]:
+    """Per term, the sum of its count x the weight of each part, in first-seen order."""
+    if all((2 * weight).is_integer() for _, weight in parts):  # the fields' weights
+        # each part's stems and concepts repeated 2 x its weight, counted in C; halving is
+        # exact, so the figures and their order are those of the loop below
+        bag: list[str] = []
+        for analysed, weight in parts:
+            bag.extend([*analysed.stems, *analysed.concepts] * int(2 * weight))
+        return {term: count / 2 for term, count in Counter(bag).items()}
     terms: dict[str, float] = {}
-    all_words: list[str] = []
     for analysed, weight in parts:
-        stems.extend(analysed.stems)
-        all_words.extend(analysed.words)
-        for term, form in analysed.concepts.items():
-            concepts.setdefault(term, form)
         for term, count in analysed.counts.items():
             terms[term] = terms.get(term, 0.0) + count * weight
-    return Analysed(stems, concepts, terms, all_words)
+    return terms
 
 
 @dataclass

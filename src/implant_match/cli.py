@@ -389,7 +389,6 @@ def rank(
     jobs: JobsOpt = None,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
-    from implant_match.ranking import Shortlist
     from implant_match.runtime import resolve_jobs
 
     workers = resolve_jobs(jobs)
@@ -405,8 +404,7 @@ def rank(
         return
     from implant_match.render import render_shortlist
 
-    shortlist = Shortlist.join(engine.rank_parts(options, lambda part: part, workers), options)
-    render_shortlist(shortlist, engine, _console())
+    render_shortlist(engine.rank(options, workers), engine, _console())
 
 
 @app.command()
@@ -460,7 +458,6 @@ def export(
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     from implant_match.export import exporter_for
-    from implant_match.ranking import Shortlist
     from implant_match.runtime import resolve_jobs
 
     exporter_for(path)  # an unknown extension is a usage error before any work
@@ -469,7 +466,7 @@ def export(
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
     )
-    shortlist = Shortlist.join(engine.rank_parts(options, lambda part: part, workers), options)
+    shortlist = engine.rank(options, workers)
     from implant_match.export import export as write_export
 
     names = {e.id: (e.name, e.origin) for e in engine.dataset.enterprises}

@@ -266,8 +266,10 @@ class Engine:
             self.scorer, self.need(need_id), self.dataset.enterprise_by_id[enterprise_id], weights
         )
 
-    def rank(self, options: RankOptions) -> Shortlist:
-        """The shortlist the options describe."""
+    def rank(self, options: RankOptions, jobs: int = 1) -> Shortlist:
+        """The shortlist the options describe (large ones ranked in ``jobs`` processes)."""
+        if jobs > 1:
+            return Shortlist.join(self.rank_parts(options, lambda part: part, jobs), options)
         needs = self.select_needs(options)
         if options.enterprise:
             return self._rank_enterprise(needs, options)

@@ -33,11 +33,11 @@ _FOLDS = {
 # a regular expression finds the few characters to replace (str.translate with a table
 # holding multi-letter replacements looks up every character of the text)
 _FOLDABLE = re.compile("[" + "".join(re.escape(c) for c in _FOLDS) + "]")
-_ELISION = re.compile(r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'")
+_ELIDED = r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'"
+_ELISION = re.compile(_ELIDED)
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-# an elision (found as _ELISION finds it, captured as "") or a word: the words _ELISION
-# then _NON_WORD leave, in one pass
-_ELISION_OR_WORD = re.compile(r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'|([0-9a-z]+)")
+# an elision (captured as "") or a word: the words that _ELISION then _NON_WORD leave
+_ELISION_OR_WORD = re.compile(_ELIDED + r"|([0-9a-z]+)")
 _SEPARATOR = "\x00"  # between texts folded together: no word character, composes with nothing
 
 # Function words that carry no evidence, accent-folded. Kept short on purpose: words such
