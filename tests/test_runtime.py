@@ -112,3 +112,18 @@ def test_no_fork_while_another_thread_runs() -> None:
     finally:
         release.set()
         thread.join()
+
+
+@pytest.mark.skipif(not can_fork(), reason="workers are forked on Linux only")
+def test_a_killed_worker_is_a_named_error() -> None:
+    import signal
+
+    from implant_match.errors import WorkerError
+
+    def work(item: int) -> int:
+        if item:  # in a worker: stopped as the system stops a process out of memory
+            os.kill(os.getpid(), signal.SIGKILL)
+        return item
+
+    with pytest.raises(WorkerError, match="--jobs 1"):
+        fork_map(work, [0, 1], jobs=2)

@@ -98,6 +98,12 @@ class ExportError(ImplantMatchError):
     """An export that could not be written (folder, permissions, disk)."""
 
 
+class WorkerError(ImplantMatchError):
+    """A worker process that ended without sending its result (killed, out of memory...)."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+
+
 def closest(word: str, choices: object) -> str | None:
     """The valid choice nearest to a mistyped ``word``, for "did you mean ...?" hints."""
     from rapidfuzz import process, utils

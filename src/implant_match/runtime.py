@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from implant_match.errors import UsageError
+from implant_match.errors import UsageError, WorkerError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -100,6 +100,7 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[
         return [function(item) for item in items]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     global _work
     _work = function
@@ -120,7 +121,14 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[
                 for future in pending:
                     future.cancel()
                 raise
-            return [first, *(future.result() for future in pending)]
+            try:
+                rest = [future.result() for future in pending]
+            except BrokenProcessPool:
+                raise WorkerError(
+                    "a worker process ended before sending its result (stopped by the "
+                    f"system, out of memory?); run again with --jobs 1 or {JOBS_ENV}=1"
+                ) from None
+            return [first, *rest]
     finally:
         gc.unfreeze()
         _work = None
