@@ -293,9 +293,14 @@ class Analysis:
         return max(self.idf.values(), default=1.0)
 
     def release_vectors_sources(self) -> None:
-        """Drop the word lists once the scorer has built its matrices."""
+        """Drop the documents' word and stem lists once the scorer has built its matrices.
+
+        Explanations read a document's terms and concepts, never its lists: on a large
+        corpus they would only weigh on memory and on the cache of analysed data.
+        """
         for doc in (*self.needs.values(), *self.enterprises.values(), *self.actors.values()):
             doc.words = []
+            doc.stems = []
 
     def surface_forms(self, key: str, texts: Sequence[str]) -> dict[str, str]:
         """Stem -> the first word written for it in ``texts`` (lowercase, elision cut)."""
