@@ -559,6 +559,37 @@ def best_of(cmd: list[str], runs: int) -> float:
     return best
 
 
+def baseline_row(
+    run: Run, report_path: Path, size: str, label: str, pairs: int, notes: list[str]
+) -> Row | None:
+    """The table row of a baseline worker's run (None if it failed); notes what was scaled."""
+    name = label.split(" token_set_ratio")[0]
+    run.report = worker_report(run, report_path)
+    if run.code != 0:
+        print(f"  {name} failed:\n{run.stderr[-2000:]}", flush=True)
+        return None
+    rep = run.report
+    seconds = float(rep["full_seconds"])  # type: ignore[arg-type]
+    extrapolated = bool(rep["extrapolated"])
+    if extrapolated and "measured_needs" in rep:  # cdist: the first needs only
+        notes.append(
+            f"{size}: cdist timed on {rep['measured_needs']} of {rep['needs']} needs "
+            f"({float(rep['seconds']):.1f} s), EXTRAPOLATED to all needs"  # type: ignore[arg-type]
+        )
+    elif extrapolated:  # naive loop: a subset of the pairs
+        notes.append(
+            f"{size}: naive loop timed on {rep['measured_pairs']:,} pairs "
+            f"({float(rep['seconds']):.2f} s), EXTRAPOLATED to {pairs:,} pairs"  # type: ignore[arg-type]
+        )
+    shown = f"  {name}: {seconds:.2f} s{' (extrapolated)' if extrapolated else ''}"
+    if "measured_needs" in rep:
+        shown += f", process peak {run.peak_mib:.0f} MiB"
+    print(shown, flush=True)
+    # an extrapolated naive loop's process held only a subset: its memory says nothing
+    peak = None if extrapolated and "measured_pairs" in rep else run.peak_mib
+    return Row(size, label, seconds, peak, pairs, " *" if extrapolated else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -746,55 +777,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'yes' if same else 'no'}"
             )
 
-        run = run_child(worker("cdist", *data, str(args.cdist_max_pairs)), folder / "cdist.json")
-        run.report = worker_report(run, folder / "cdist.json")
-        if run.code != 0:
-            print(f"  cdist failed:\n{run.stderr[-2000:]}", flush=True)
-        else:
-            rep = run.report
-            seconds = float(rep["full_seconds"])  # type: ignore[arg-type]
-            cdist[size] = seconds
-            note = ""
-            if rep["extrapolated"]:
-                note = " *"
-                notes.append(
-                    f"{size}: cdist timed on {rep['measured_needs']} of {n} needs "
-                    f"({float(rep['seconds']):.1f} s), EXTRAPOLATED to all needs"
-                )  # type: ignore[arg-type]
-            print(
-                f"  bare cdist: {seconds:.2f} s{' (extrapolated)' if note else ''}, "
-                f"process peak {run.peak_mib:.0f} MiB",
-                flush=True,
-            )
-            rows.append(Row(size, "bare cdist token_set_ratio", seconds, run.peak_mib, pairs, note))
-
-        run = run_child(worker("naive", *data, str(args.naive_pairs)), folder / "naive.json")
-        run.report = worker_report(run, folder / "naive.json")
-        if run.code != 0:
-            print(f"  naive loop failed:\n{run.stderr[-2000:]}", flush=True)
-        else:
-            rep = run.report
-            seconds = float(rep["full_seconds"])  # type: ignore[arg-type]
-            naive[size] = seconds
-            note = ""
-            if rep["extrapolated"]:
-                note = " *"
-                notes.append(
-                    f"{size}: naive loop timed on {rep['measured_pairs']:,} pairs "
-                    f"({float(rep['seconds']):.2f} s), EXTRAPOLATED to "
-                    f"{pairs:,} pairs"
-                )  # type: ignore[arg-type]
-            print(f"  naive loop: {seconds:.2f} s{' (extrapolated)' if note else ''}", flush=True)
-            rows.append(
-                Row(
-                    size,
-                    "naive loop token_set_ratio",
-                    seconds,
-                    None if note else run.peak_mib,
-                    pairs,
-                    note,
-                )
-            )
+        for kind, limit, label, timings in (
+            ("cdist", args.cdist_max_pairs, "bare cdist token_set_ratio", cdist),
+            ("naive", args.naive_pairs, "naive loop token_set_ratio", naive),
+        ):
+            run = run_child(worker(kind, *data, str(limit)), folder / f"{kind}.json")
+            row = baseline_row(run, folder / f"{kind}.json", size, label, pairs, notes)
+            if row is not None:
+                timings[size] = row.seconds
+                rows.append(row)
 
         if not args.no_chunk_check:
             if size == LARGE_SIZE and skip_tool:
