@@ -25,6 +25,7 @@ test holds the two together.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from implant_match.analysis import Analysed, Analysis
+from implant_match.analysis import Analysis
 from implant_match.dataset import Dataset
 from implant_match.models import Enterprise, Need, Territory
 from implant_match.text import normalise
@@ -227,20 +228,22 @@ class Scorer:
         self.pair_cache: dict[tuple[int, int], tuple[float, ...]] = {}
         self.actor_cache: dict[tuple[Any, str], Any] = {}
         self.link_cache: dict[tuple[tuple[str, ...], ...], tuple[list[ThemeLink], list[str]]] = {}
+        self.theme_pair_cache: dict[tuple[str, str], tuple[str, float, str]] = {}
         self.needs: list[Need] = list(dataset.needs)
         self.enterprises: list[Enterprise] = list(dataset.enterprises)
         self.need_index = {n.id: i for i, n in enumerate(self.needs)}
         self.enterprise_index = {e.id: j for j, e in enumerate(self.enterprises)}
         terms = sorted(
-            {
-                t
-                for doc in (
-                    *analysis.needs.values(),
-                    *analysis.enterprises.values(),
-                    *analysis.actors.values(),
+            set().union(
+                *(
+                    doc.terms  # a union over dictionaries reads their keys in C
+                    for doc in (
+                        *analysis.needs.values(),
+                        *analysis.enterprises.values(),
+                        *analysis.actors.values(),
+                    )
                 )
-                for t in doc.terms
-            }
+            )
             | {t for items in analysis.need_keywords.values() for _, ts in items for t in ts}
             | {f"#{t}" for t in dataset.themes}
         )
@@ -249,12 +252,15 @@ class Scorer:
         cells = (len(self.needs) + len(self.enterprises)) * (len(terms) + len(table.vocabulary))
         self.dense = dense if dense is not None else cells <= DENSE_LIMIT
         self.idf = np.array([analysis.weight(t) for t in terms], dtype=np.float64)
-        self.boost = np.array([CONCEPT_BOOST if t[0] in "@#" else 1.0 for t in terms])
+        self.is_concept = np.array([t[0] in "@#" for t in terms], dtype=bool)
+        self.boost = np.where(self.is_concept, CONCEPT_BOOST, 1.0)
 
         need_docs = [analysis.needs[n.id] for n in self.needs]
         ent_docs = [analysis.enterprises[e.id] for e in self.enterprises]
         self.need_vectors = self._tfidf([d.terms for d in need_docs])
-        self.enterprise_vectors = self._tfidf([d.terms for d in ent_docs])
+        ent_terms = [d.terms for d in ent_docs]
+        ent_columns = self._columns(ent_terms)  # also tell which key terms each one holds
+        self.enterprise_vectors = self._tfidf(ent_terms, ent_columns)
         # n-gram rows: the analysis holds needs first, then enterprises, in dataset order
         gram_idf = np.array([analysis.weight(g) for g in table.vocabulary], dtype=np.float64)
         values = np.log(table.counts, dtype=np.float64)
@@ -268,7 +274,7 @@ class Scorer:
             table.indptr[n_needs:] - split, table.indices[split:], values[split:], len(gram_idf)
         )
         del values
-        breadth = np.array([concept_breadth(d) for d in ent_docs], dtype=np.float64)
+        breadth = self._breadth(ent_columns)
         self.reference_breadth = float(np.median(breadth)) if len(breadth) else 1.0
         self.focus = focus(breadth, self.reference_breadth)
 
@@ -284,7 +290,7 @@ class Scorer:
             if len(need_sets) * len(ent_sets) <= THEME_TABLE_LIMIT
             else None
         )
-        self._keyword_matrices()
+        self._keyword_matrices(ent_columns)
         self._actor_matrices(theme_col)
 
         territory_ids = list(dataset.territories)
@@ -315,20 +321,31 @@ class Scorer:
 
         return sparse.csr_matrix((values, (rows, cols)), shape=shape)
 
-    def _tfidf(self, docs: Sequence[dict[str, float]]) -> Matrix:
-        """Rows of ``(1 + log tf) x idf`` (concepts boosted), scaled to unit length."""
-        vocab = self.vocab
-        lengths = [len(doc) for doc in docs]
-        cols = np.fromiter(
-            (vocab[t] for doc in docs for t in doc), dtype=np.int64, count=sum(lengths)
-        )
-        tfs = np.fromiter(
-            (tf for doc in docs for tf in doc.values()), dtype=np.float64, count=len(cols)
-        )
+    def _columns(self, docs: Sequence[dict[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """Compressed rows of the documents' terms: (indptr, vocabulary column of each)."""
         indptr = np.zeros(len(docs) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
+        np.cumsum([len(doc) for doc in docs], out=indptr[1:])
+        cols = np.fromiter(
+            map(self.vocab.__getitem__, itertools.chain.from_iterable(docs)),
+            dtype=np.int64,
+            count=int(indptr[-1]),
+        )
+        return indptr, cols
+
+    def _tfidf(
+        self,
+        docs: Sequence[dict[str, float]],
+        columns: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Matrix:
+        """Rows of ``(1 + log tf) x idf`` (concepts boosted), scaled to unit length."""
+        indptr, cols = columns or self._columns(docs)
+        tfs = np.fromiter(
+            itertools.chain.from_iterable(doc.values() for doc in docs),
+            dtype=np.float64,
+            count=len(cols),
+        )
         values = (1.0 + np.log(tfs)) * self.idf[cols] * self.boost[cols]
-        return self._unit_csr(indptr, cols, values, len(vocab))
+        return self._unit_csr(indptr, cols, values, len(self.vocab))
 
     def _unit_csr(
         self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, width: int
@@ -348,16 +365,28 @@ class Scorer:
 
         return sparse.csr_matrix((values, indices, indptr), shape=(height, width))
 
-    def _presence(self, docs: Sequence[Analysed]) -> Matrix:
-        rows, cols = [], []
-        for i, doc in enumerate(docs):
-            for term in doc.terms:
-                if term in self.item_vocab:
-                    rows.append(i)
-                    cols.append(self.item_vocab[term])
-        return self.matrix(rows, cols, np.ones(len(rows)), (len(docs), len(self.item_vocab)))
+    def _breadth(self, columns: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """How many distinct themes and lexicon groups each document speaks of."""
+        indptr, cols = columns
+        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+        return np.bincount(
+            rows, weights=self.is_concept[cols].astype(np.float64), minlength=len(indptr) - 1
+        )
 
-    def _keyword_matrices(self) -> None:
+    def _presence(self, columns: tuple[np.ndarray, np.ndarray]) -> Matrix:
+        """Which key-term items' terms each document holds, from its term columns."""
+        indptr, cols = columns
+        item_of = np.full(len(self.vocab), -1, dtype=np.int64)
+        for term, item in self.item_vocab.items():
+            item_of[self.vocab[term]] = item
+        items = item_of[cols]
+        held = items >= 0
+        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))[held]
+        return self.matrix(
+            rows, items[held], np.ones(int(held.sum())), (len(indptr) - 1, len(self.item_vocab))
+        )
+
+    def _keyword_matrices(self, ent_columns: tuple[np.ndarray, np.ndarray]) -> None:
         # a key term is an item: its concepts and its stems; needs share many items (the
         # same keyword, the same theme), so each distinct item is tested once per enterprise
         items: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
@@ -392,9 +421,7 @@ class Scorer:
         }
         self.item_concepts = self._item_matrix(concept_rows, fraction=False)
         self.item_stems = self._item_matrix(stem_rows, fraction=True)
-        self.enterprise_presence = self._presence(
-            [self.analysis.enterprises[e.id] for e in self.enterprises]
-        )
+        self.enterprise_presence = self._presence(ent_columns)
         weights = np.array(item_weights)
         totals = (
             np.bincount(owners, weights=weights, minlength=len(self.needs))
@@ -444,7 +471,7 @@ class Scorer:
             links, missing = [], []
             for theme in need_themes:
                 how, strength, other = max(
-                    ((*link_strength(theme, u, self.lineage), u) for u in enterprise_themes),
+                    (self._link(theme, u) for u in enterprise_themes),
                     key=lambda x: (x[1], x[2] == theme, x[2]),
                 )
                 if strength > 0:
@@ -453,6 +480,15 @@ class Scorer:
                     missing.append(theme)
             self.link_cache[key] = (links, missing)
         return self.link_cache[key]
+
+    def _link(self, need_theme: str, enterprise_theme: str) -> tuple[str, float, str]:
+        """``link_strength`` of two themes and the enterprise theme, once per theme pair."""
+        key = (need_theme, enterprise_theme)
+        found = self.theme_pair_cache.get(key)
+        if found is None:
+            found = (*link_strength(need_theme, enterprise_theme, self.lineage), enterprise_theme)
+            self.theme_pair_cache[key] = found
+        return found
 
     @cached_property
     def lineage(self) -> dict[str, list[str]]:
@@ -614,8 +650,14 @@ def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(index of each row among the distinct rows, the distinct rows)."""
     if not len(matrix):
         return np.zeros(0, dtype=np.int64), matrix
-    distinct, inverse = np.unique(matrix, axis=0, return_inverse=True)
-    return inverse.reshape(-1), distinct
+    if not matrix.shape[1]:  # every row is the same empty row
+        return np.zeros(len(matrix), dtype=np.int64), matrix[:1]
+    # each row's bytes as one value: a 1-D unique, much faster than ``axis=0`` (the order
+    # of the distinct rows differs, which no caller reads)
+    rows = np.ascontiguousarray(matrix)
+    packed = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).reshape(-1)
+    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+    return inverse.reshape(-1), rows[first]
 
 
 def soft_overlap(need_themes: np.ndarray, ent_themes: np.ndarray, sim: np.ndarray) -> np.ndarray:
@@ -636,11 +678,6 @@ def soft_overlap(need_themes: np.ndarray, ent_themes: np.ndarray, sim: np.ndarra
     recall = (need_themes @ best) / np.maximum(n_count, 1)
     precision = ((ent_themes @ back) / np.maximum(e_count, 1)).T
     return np.asarray(np.power(recall, RECALL_EXPONENT) * np.power(precision, 1 - RECALL_EXPONENT))
-
-
-def concept_breadth(doc: Analysed) -> int:
-    """How many distinct themes and lexicon groups a text speaks of."""
-    return sum(1 for term in doc.terms if term[0] in "#@")
 
 
 def focus(breadth: np.ndarray, reference: float) -> np.ndarray:
