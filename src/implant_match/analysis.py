@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -109,21 +110,21 @@ class Matcher:
         return (stems[i],)
 
     def find(self, stems: Sequence[str], folded: Sequence[str], raw: str) -> dict[str, str]:
-        matches: list[tuple[int, int, str, str]] = []
+        matches: list[tuple[int, int, str, str]] = []  # (-length, start, term, form)
         size = len(stems)
         single, pairs, pair_starts = self.single, self.pairs, self.pair_starts
         if self.acronym_words.isdisjoint(folded):  # the common case: stems are the keys
             for i in [i for i, key in enumerate(stems) if key in single]:
-                matches.extend((1, i, term, form) for term, form in single[stems[i]])
+                matches.extend([(-1, i, term, form) for term, form in single[stems[i]]])
             for i in [i for i, key in enumerate(stems[:-1]) if key in pair_starts]:
                 for phrase, term, form in pairs.get((stems[i], stems[i + 1]), ()):
                     if len(phrase) == 2 or _matches_at(phrase, stems, folded, i):
-                        matches.append((len(phrase), i, term, form))
+                        matches.append((-len(phrase), i, term, form))
             return self._resolve(matches, folded, raw)
         for i in range(size):
             for key in self._keys_at(stems, folded, i):
                 for term, form in single.get(key, ()):
-                    matches.append((1, i, term, form))
+                    matches.append((-1, i, term, form))
             if i + 1 >= size:
                 continue
             for key in self._keys_at(stems, folded, i):
@@ -132,7 +133,7 @@ class Matcher:
                 for after in self._keys_at(stems, folded, i + 1):
                     for phrase, term, form in pairs.get((key, after), ()):
                         if len(phrase) == 2 or _matches_at(phrase, stems, folded, i):
-                            matches.append((len(phrase), i, term, form))
+                            matches.append((-len(phrase), i, term, form))
         return self._resolve(matches, folded, raw)
 
     def _resolve(
@@ -140,19 +141,19 @@ class Matcher:
     ) -> dict[str, str]:
         if not matches and self.strict_words.isdisjoint(folded):  # most texts of a corpus
             return {}
-        matches.sort(key=lambda m: (-m[0], m[1], m[2]))
+        matches.sort(key=_LONGEST_FIRST)
         # longest match first, without overlap among lexicon forms (and among theme
         # aliases: the two systems are independent, an alias inside a lexicon form counts)
         covered: dict[str, set[int]] = {"@": set(), "#": set()}
         found: dict[str, str] = {}
-        for length, start, term, form in matches:
+        for minus_length, start, term, form in matches:
             taken = covered[term[0]]
-            if length == 1:  # most forms are one word
+            if minus_length == -1:  # most forms are one word
                 if start in taken:
                     continue
                 taken.add(start)
             else:
-                span = range(start, start + length)
+                span = range(start, start - minus_length)
                 if not taken.isdisjoint(span):
                     continue
                 taken.update(span)
@@ -167,6 +168,10 @@ class Matcher:
             if free and pattern.search(raw):
                 found.setdefault(term, form)
         return found
+
+
+# matches sorted longest first, then by position and term (stable: ties keep their order)
+_LONGEST_FIRST = operator.itemgetter(0, 1, 2)
 
 
 def _matches_at(
@@ -378,8 +383,11 @@ class GramTable:
         for start in range(0, len(docs), DOC_CHUNK):
             block = docs[start : start + DOC_CHUNK]
             seen = len(word_ids)
+            # ids in order of first appearance: new words found in C, then numbered
+            for word in dict.fromkeys(itertools.chain.from_iterable(d.words for d in block)):
+                word_ids.setdefault(word, len(word_ids))
             occurrences = np.fromiter(
-                (word_ids.setdefault(w, len(word_ids)) for doc in block for w in doc.words),
+                map(word_ids.__getitem__, itertools.chain.from_iterable(d.words for d in block)),
                 dtype=np.int64,
             )
             fresh = [
@@ -466,8 +474,6 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
     theme_forms = [(t.id, t.label, t.aliases) for t in dataset.themes.values()]
 
     counts: Counter[str] = Counter()
-    raw_words = {}
-    known: dict[str, str] = {}  # one string object per distinct word, however often it occurs
     distinct = list(
         dict.fromkeys(
             text
@@ -475,10 +481,16 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
             for text, _ in texts
         )
     )
-    for text, written in zip(distinct, words_of_many(distinct), strict=True):
-        raw_words[text] = [known.setdefault(w, w) for w in written]
-        counts.update(set(raw_words[text]))
-    del known, distinct
+    written = words_of_many(distinct)
+    for text_words in written:
+        counts.update(set(text_words))
+    # one string object per distinct word (the counter's key), however often it occurs
+    known = {w: w for w in counts}
+    raw_words = {
+        text: list(map(known.__getitem__, text_words))
+        for text, text_words in zip(distinct, written, strict=True)
+    }
+    del known, distinct, written
     for group in lexicon.groups:
         for form in group.forms():
             for w in words(form):
