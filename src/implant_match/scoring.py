@@ -717,41 +717,53 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     links, missing_themes = scorer.theme_links(need.themes, enterprise.themes)
 
     shared = need_doc.terms.keys() & ent_doc.terms.keys()
-    idf, rare = analysis.idf, analysis.max_idf
+    # rarest first, then alphabetical (a stable sort by weight of the sorted terms; every
+    # term of a need or an enterprise has its weight)
     shared_stems = sorted(
-        (t for t in shared if t[0] not in "@#"), key=lambda t: (-idf.get(t, rare), t)
+        sorted([t for t in shared if t[0] not in "@#"]), key=analysis.idf.__getitem__, reverse=True
     )
     lexicon_links = tuple(
-        f"{need_doc.concepts[t]} ≈ {ent_doc.concepts[t]}"
-        for t in sorted(t for t in shared if t[0] == "@")
-        if _differs(need_doc.concepts[t], ent_doc.concepts[t])
+        [
+            f"{need_doc.concepts[t]} ≈ {ent_doc.concepts[t]}"
+            for t in sorted([t for t in shared if t[0] == "@"])
+            if _differs(need_doc.concepts[t], ent_doc.concepts[t])
+        ]
     )
     linked = {w for link in lexicon_links for w in normalise(link).split()}
     forms = analysis.surface_forms(need.id, (need.title, need.description, *need.keywords))
     words = tuple(
-        w for w in (forms.get(t, t) for t in shared_stems[:12]) if normalise(w) not in linked
+        [w for w in [forms.get(t, t) for t in shared_stems[:12]] if normalise(w) not in linked]
     )[:10]
 
     matched_kw: list[str] = []
     missing_kw: list[str] = []
+    ent_terms = ent_doc.terms
     for keyword, terms in analysis.need_keywords[need.id]:
         concepts = [t for t in terms if t[0] in "@#"]
         stems = [t for t in terms if t[0] not in "@#"]
-        hit = any(t in ent_doc.terms for t in concepts) or (
-            bool(stems) and sum(t in ent_doc.terms for t in stems) / len(stems) >= 0.5
+        hit = any(t in ent_terms for t in concepts) or (
+            bool(stems) and sum(t in ent_terms for t in stems) / len(stems) >= 0.5
         )
         (matched_kw if hit else missing_kw).append(keyword)
     alias_hits = [ent_doc.concepts[f"#{t}"] for t in need.themes if f"#{t}" in ent_doc.concepts]
+    said = {normalise(k) for k in matched_kw}
+    theme_words = tuple([w for w in _unique(alias_hits) if normalise(w) not in said])
 
     partners, competitors = actor_links(scorer, enterprise, need.territory)
     evidence = {
         "themes": tuple(
-            f"{_label(dataset, link.need_theme)} ({link.how}"
-            + (f" via {_label(dataset, link.enterprise_theme)})" if link.how != "exact" else ")")
-            for link in links
+            [
+                f"{_label(dataset, link.need_theme)} ({link.how}"
+                + (
+                    f" via {_label(dataset, link.enterprise_theme)})"
+                    if link.how != "exact"
+                    else ")"
+                )
+                for link in links
+            ]
         ),
         "text": (*words[:6], *lexicon_links),
-        "keywords": (*matched_kw, *(f"{form} (theme alias)" for form in alias_hits)),
+        "keywords": (*matched_kw, *[f"{form} (theme alias)" for form in alias_hits]),
     }
     components = [
         Component(p, values[p], w[p], 100.0 * values[p] * w[p], evidence[p]) for p in EVIDENCE_PARTS
@@ -763,30 +775,54 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
             penalty_raw,
             -w["complementarity"],
             100.0 * penalty_raw * -w["complementarity"] + 0.0,
-            tuple(f"duplicates {c.name} ({c.duplication:.2f})" for c in competitors),
+            tuple([f"duplicates {c.name} ({c.duplication:.2f})" for c in competitors]),
         )
     )
-    score = sum(c.points for c in components)
-    match = Match(
+    draft = _Draft(
+        components=components,
+        theme_links=links,
+        matched_words=words,
+        matched_keywords=_unique([*matched_kw, *alias_hits]),
+        theme_words=theme_words,
+        lexicon_links=lexicon_links,
+        partners=partners,
+        competitors=competitors,
+        missing_keywords=missing_kw,
+    )
+    ordered = sorted(components, key=lambda c: (-abs(c.points), c.name))
+    return Match(
         need_id=need.id,
         enterprise_id=enterprise.id,
-        score=score,
+        score=sum(c.points for c in components),
         components=tuple(components),
         theme_links=tuple(links),
         matched_words=words,
-        matched_keywords=_unique([*matched_kw, *alias_hits]),
-        theme_words=tuple(
-            w for w in _unique(alias_hits) if normalise(w) not in {normalise(k) for k in matched_kw}
-        ),
+        matched_keywords=draft.matched_keywords,
+        theme_words=theme_words,
         lexicon_links=lexicon_links,
         partners=partners,
         competitors=competitors,
         missing_themes=tuple(missing_themes),
         missing_keywords=tuple(missing_kw),
-        reasons=(),
+        reasons=_reasons(draft, ordered, dataset),
+        headline=_headline(draft, ordered),
         matched_terms=frozenset(shared),
     )
-    return _with_reasons(match, dataset)
+
+
+@dataclass
+class _Draft:
+    """The evidence of a match that its reasons and headline are written from."""
+
+    components: list[Component]
+    theme_links: list[ThemeLink]
+    matched_words: tuple[str, ...]
+    matched_keywords: tuple[str, ...]
+    theme_words: tuple[str, ...]
+    lexicon_links: tuple[str, ...]
+    partners: tuple[ActorLink, ...]
+    competitors: tuple[ActorLink, ...]
+    missing_keywords: list[str]
 
 
 def _unique(texts: Sequence[str]) -> tuple[str, ...]:
@@ -884,9 +920,9 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
             )
 
 
-def _with_reasons(match: Match, dataset: Dataset) -> Match:
+def _reasons(match: _Draft, ordered: Sequence[Component], dataset: Dataset) -> tuple[str, ...]:
+    """A sentence per part that weighs, strongest first, then the possible partners."""
     reasons = []
-    ordered = sorted(match.components, key=lambda c: (-abs(c.points), c.name))
     for component in ordered:
         if component.name == "themes" and match.theme_links:
             exact = [
@@ -926,12 +962,10 @@ def _with_reasons(match: Match, dataset: Dataset) -> Match:
         reasons.append("Could partner with " + ", ".join(p.name for p in match.partners[:3]) + ".")
     if not reasons:
         reasons.append("Little in common with the need.")
-    return Match(
-        **{**match.__dict__, "reasons": tuple(reasons), "headline": _headline(match, ordered)}
-    )
+    return tuple(reasons)
 
 
-def _headline(match: Match, ordered: Sequence[Component]) -> str:
+def _headline(match: _Draft, ordered: Sequence[Component]) -> str:
     """A short phrase for the strongest evidence beyond the themes (which tables show)."""
     for component in ordered:
         if component.name == "complementarity" and match.competitors:
