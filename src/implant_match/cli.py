@@ -8,6 +8,7 @@ so ``--help`` and ``--version`` start at once.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -530,6 +531,10 @@ def lexicon_command(
 
 def main() -> None:
     """Console-script entry point."""
+    # One command per process, over data without reference cycles: the cyclic collector
+    # would only rescan an ever larger heap (about 0.5 s of a 1,000 x 10,000 ranking).
+    # Library callers keep theirs; the heavy stages pause it themselves (runtime.paused_gc).
+    gc.disable()
     app()
 
 
