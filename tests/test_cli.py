@@ -86,6 +86,34 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     assert done.returncode == 0 and done.stdout == f"implant-match {__version__}\n"
 
 
+@pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (2, 2), ("stopped", 1)])
+def test_the_quick_exit_keeps_the_statuses_of_sys_exit(code: object, status: int) -> None:
+    """``main`` ends with ``os._exit``: buffered output must still come out, statuses hold."""
+    script = (
+        "import sys; sys.stdout.write('written'); "
+        f"from implant_match.cli import _exit; _exit({code!r})"
+    )
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, env=buffered
+    )
+    assert done.returncode == status
+    assert done.stdout == "written"  # a pipe is block-buffered: flushed before the exit
+    assert done.stderr == ("stopped\n" if isinstance(code, str) else "")
+
+
+def test_a_real_process_reports_bad_input_with_status_1(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "implant_match", "rank", "--needs", str(tmp_path / "no.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert f"{tmp_path / 'no.yaml'}: error: no such file" in done.stderr
+    assert done.stdout == ""
+
+
 def test_runs_from_an_empty_folder_on_the_bundled_data(tmp_path: Path) -> None:
     done = subprocess.run(
         [

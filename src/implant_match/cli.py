@@ -7,6 +7,7 @@ so ``--help`` and ``--version`` start at once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -535,7 +536,33 @@ def main() -> None:
     # would only rescan an ever larger heap (about 0.5 s of a 1,000 x 10,000 ranking).
     # Library callers keep theirs; the heavy stages pause it themselves (runtime.paused_gc).
     gc.disable()
-    app()
+    try:
+        app()
+        code: object = 0
+    except SystemExit as exc:  # how click ends every command
+        code = exc.code
+    _exit(code)
+
+
+def _exit(code: object) -> NoReturn:
+    """End the process at once, as ``sys.exit(code)`` would but without freeing every object.
+
+    The command is done and its files are written (atomically); what is left is millions
+    of objects of analysed data, which a normal exit frees one by one (about 0.3 s on
+    10,000 enterprises). The standard streams are flushed first; mypy ends the same way.
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): the message on stderr, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        # the reader may be gone (a closed pipe) or the stream closed: nothing left to say
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 @app.command()
