@@ -245,8 +245,10 @@ def typo_map(counts: Counter[str]) -> dict[str, str]:
     from rapidfuzz.distance import DamerauLevenshtein
 
     index: dict[str, list[str]] = {}
-    for word in counts:
-        if len(word) >= MIN_TYPO_LENGTH - 1 and not word.isdigit():
+    for word, count in counts.items():
+        # a target is twice as frequent as the typo or known: never a word seen once (most
+        # of the distinct words of a big corpus: names, and the typos themselves)
+        if count >= 2 and len(word) >= MIN_TYPO_LENGTH - 1 and not word.isdigit():
             for key in deletions(word):
                 index.setdefault(key, []).append(word)
     mapping: dict[str, str] = {}
@@ -441,7 +443,7 @@ def _word_grams(word: str, size: int) -> tuple[str, ...]:
     padded = f"_{word}_"
     if len(padded) <= size:
         return ("~" + padded,)
-    return tuple("~" + padded[i : i + size] for i in range(len(padded) - size + 1))
+    return tuple(["~" + padded[i : i + size] for i in range(len(padded) - size + 1)])
 
 
 def need_texts(need: Need) -> list[tuple[str, float]]:
