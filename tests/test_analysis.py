@@ -1,7 +1,9 @@
-"""Corpus analysis: the n-gram table gathered with arrays equals per-document counting."""
+"""Corpus analysis: the n-gram table gathered with arrays equals per-document counting, and
+typo folding finds what comparing every pair of words finds."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +61,58 @@ def test_weighted_terms_sum_counts_times_weights_in_first_seen_order(
     assert list(doc.terms.items()) == list(expected.items())
     assert doc.concepts == {"@fle": "FLE", "#emploi": "emploi"}
     assert doc.stems == ["refugi", "franc", "refugi", "cour", "franc", "lyon"]
+
+
+def _typo_map_by_all_pairs(counts: dict[str, int]) -> dict[str, str]:
+    """``typo_map``'s rules applied to every pair of words, without its deletion index."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    from implant_match.text import stem
+
+    mapping = {}
+    for word, count in counts.items():
+        if len(word) < analysis.MIN_TYPO_LENGTH or word.isdigit():
+            continue
+        if count >= analysis.TRUSTED_COUNT:
+            continue
+        targets = [
+            (other_count, other)
+            for other, other_count in counts.items()
+            if other != word
+            and len(other) >= analysis.MIN_TYPO_LENGTH - 1
+            and not other.isdigit()
+            and other[0] == word[0]
+            and stem(other) != stem(word)
+            and DamerauLevenshtein.distance(word, other) <= 1
+            and (
+                other_count >= analysis.TRUSTED_COUNT
+                or (other_count >= 2 * count and analysis._typo_like(word, other))
+            )
+        ]
+        if targets:
+            mapping[word] = min(targets, key=lambda t: (-t[0], t[1]))[1]
+    return mapping
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_typo_map_finds_what_comparing_every_pair_finds(seed: int) -> None:
+    """Deletion keys (and the words left out of the index) lose no correction."""
+    rng = np.random.default_rng(seed)
+    roots = ["".join(rng.choice(list("aeinrstuc"), size=rng.integers(6, 10))) for _ in range(30)]
+    counts: dict[str, int] = {}
+    for root in roots:
+        counts[root] = int(rng.choice([1, 2, 3, 5, analysis.TRUSTED_COUNT]))
+        for _ in range(3):  # a dropped, doubled, swapped or substituted letter
+            i = int(rng.integers(0, len(root) - 1))
+            variant = rng.choice(
+                [
+                    root[:i] + root[i + 1 :],
+                    root[:i] + root[i] + root[i:],
+                    root[:i] + root[i + 1] + root[i] + root[i + 2 :],
+                    root[:i] + str(rng.choice(list("aeinrstuc"))) + root[i + 1 :],
+                ]
+            )
+            counts.setdefault(str(variant), int(rng.choice([1, 1, 2, 4])))
+    expected = _typo_map_by_all_pairs(counts)
+    assert analysis.typo_map(Counter(counts)) == expected
+    assert expected  # the words were made to hold typos
