@@ -359,7 +359,7 @@ class Scorer:
             norms[norms == 0] = 1.0
         values /= np.repeat(norms, np.diff(indptr))
         if self.dense:
-            rows = np.repeat(np.arange(height, dtype=np.int64), np.diff(indptr))
+            rows = _row_of_each(indptr)
             return self.matrix(rows, indices, values, (height, width))
         from scipy import sparse
 
@@ -368,9 +368,10 @@ class Scorer:
     def _breadth(self, columns: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """How many distinct themes and lexicon groups each document speaks of."""
         indptr, cols = columns
-        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
         return np.bincount(
-            rows, weights=self.is_concept[cols].astype(np.float64), minlength=len(indptr) - 1
+            _row_of_each(indptr),
+            weights=self.is_concept[cols].astype(np.float64),
+            minlength=len(indptr) - 1,
         )
 
     def _presence(self, columns: tuple[np.ndarray, np.ndarray]) -> Matrix:
@@ -381,9 +382,11 @@ class Scorer:
             item_of[self.vocab[term]] = item
         items = item_of[cols]
         held = items >= 0
-        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))[held]
         return self.matrix(
-            rows, items[held], np.ones(int(held.sum())), (len(indptr) - 1, len(self.item_vocab))
+            _row_of_each(indptr)[held],
+            items[held],
+            np.ones(int(held.sum())),
+            (len(indptr) - 1, len(self.item_vocab)),
         )
 
     def _keyword_matrices(self, ent_columns: tuple[np.ndarray, np.ndarray]) -> None:
@@ -644,6 +647,11 @@ def _incidence(theme_lists: Sequence[Sequence[str]], col: dict[str, int]) -> np.
             if theme in col:
                 matrix[i, col[theme]] = 1.0
     return matrix
+
+
+def _row_of_each(indptr: np.ndarray) -> np.ndarray:
+    """The row of each entry of compressed rows."""
+    return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
 
 
 def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

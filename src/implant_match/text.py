@@ -30,10 +30,6 @@ _FOLDS = {
     "ÿ": "y",
     "ñ": "n",
 }
-# a regular expression finds the few characters to replace (str.translate with a table
-# holding multi-letter replacements looks up every character of the text); a corpus is
-# folded with one str.replace per character present, each a fast scan in C
-_FOLDABLE = re.compile("[" + "".join(re.escape(c) for c in _FOLDS) + "]")
 _ELIDED = r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'"
 _ELISION = re.compile(_ELIDED)
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -57,14 +53,24 @@ STOP_WORDS = frozenset(
     """.split()
 )
 
-# what ``words`` leaves out, as one set for a corpus: the words found are "" (an elision)
-# or runs of [0-9a-z], so this is "a stop word, or one letter that is not a digit"
+# what ``words`` leaves out: stop words and single letters (single digits are kept); the
+# words found are runs of [0-9a-z], or "" for an elision in ``words_of_many``
 _DROPPED = STOP_WORDS | {""} | set("abcdefghijklmnopqrstuvwxyz")
 
 
 def fold(text: str) -> str:
     """NFC, casefold, ligatures, accents and apostrophes folded; punctuation kept."""
-    return _strip_marks(_FOLDABLE.sub(_fold_one, unicodedata.normalize("NFC", text).casefold()))
+    return _strip_marks(_fold_table(unicodedata.normalize("NFC", text).casefold()))
+
+
+def _fold_table(text: str) -> str:
+    """The characters of ``_FOLDS`` replaced: one str.replace (a fast scan in C) per
+    character present; no replacement holds a foldable character. (str.translate with a
+    table holding multi-letter replacements looks up every character of the text.)"""
+    for char, replacement in _FOLDS.items():
+        if char in text:
+            text = text.replace(char, replacement)
+    return text
 
 
 def _strip_marks(text: str) -> str:
@@ -72,10 +78,6 @@ def _strip_marks(text: str) -> str:
         return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _fold_one(found: re.Match[str]) -> str:
-    return _FOLDS[found.group()]
 
 
 @lru_cache(maxsize=100_000)
@@ -86,9 +88,7 @@ def normalise(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Normalised words, stop words removed (order kept, for phrase matching)."""
-    return [
-        w for w in normalise(text).split() if (w not in STOP_WORDS and len(w) > 1) or w.isdigit()
-    ]
+    return [w for w in normalise(text).split() if w not in _DROPPED]
 
 
 def words_of_many(texts: Sequence[str]) -> list[list[str]]:
@@ -104,10 +104,7 @@ def words_of_many(texts: Sequence[str]) -> list[list[str]]:
     joined = _SEPARATOR.join(texts)
     if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
         return [words(text) for text in texts]
-    folded = unicodedata.normalize("NFC", joined).casefold()
-    for char, replacement in _FOLDS.items():  # no replacement holds a foldable character
-        if char in folded:
-            folded = folded.replace(char, replacement)
+    folded = _fold_table(unicodedata.normalize("NFC", joined).casefold())
     parts = folded.split(_SEPARATOR)
     if not folded.isascii():
         parts = [_strip_marks(part) for part in parts]
