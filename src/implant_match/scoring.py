@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -786,51 +786,27 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
             tuple([f"duplicates {c.name} ({c.duplication:.2f})" for c in competitors]),
         )
     )
-    draft = _Draft(
-        components=components,
-        theme_links=links,
-        matched_words=words,
-        matched_keywords=_unique([*matched_kw, *alias_hits]),
-        theme_words=theme_words,
-        lexicon_links=lexicon_links,
-        partners=partners,
-        competitors=competitors,
-        missing_keywords=missing_kw,
-    )
-    ordered = sorted(components, key=lambda c: (-abs(c.points), c.name))
-    return Match(
+    match = Match(
         need_id=need.id,
         enterprise_id=enterprise.id,
         score=sum(c.points for c in components),
         components=tuple(components),
         theme_links=tuple(links),
         matched_words=words,
-        matched_keywords=draft.matched_keywords,
+        matched_keywords=_unique([*matched_kw, *alias_hits]),
         theme_words=theme_words,
         lexicon_links=lexicon_links,
         partners=partners,
         competitors=competitors,
         missing_themes=tuple(missing_themes),
         missing_keywords=tuple(missing_kw),
-        reasons=_reasons(draft, ordered, dataset),
-        headline=_headline(draft, ordered),
+        reasons=(),
         matched_terms=frozenset(shared),
     )
-
-
-@dataclass
-class _Draft:
-    """The evidence of a match that its reasons and headline are written from."""
-
-    components: list[Component]
-    theme_links: list[ThemeLink]
-    matched_words: tuple[str, ...]
-    matched_keywords: tuple[str, ...]
-    theme_words: tuple[str, ...]
-    lexicon_links: tuple[str, ...]
-    partners: tuple[ActorLink, ...]
-    competitors: tuple[ActorLink, ...]
-    missing_keywords: list[str]
+    ordered = sorted(components, key=lambda c: (-abs(c.points), c.name))
+    return replace(
+        match, reasons=_reasons(match, ordered, dataset), headline=_headline(match, ordered)
+    )
 
 
 def _unique(texts: Sequence[str]) -> tuple[str, ...]:
@@ -928,7 +904,7 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
             )
 
 
-def _reasons(match: _Draft, ordered: Sequence[Component], dataset: Dataset) -> tuple[str, ...]:
+def _reasons(match: Match, ordered: Sequence[Component], dataset: Dataset) -> tuple[str, ...]:
     """A sentence per part that weighs, strongest first, then the possible partners."""
     reasons = []
     for component in ordered:
@@ -973,7 +949,7 @@ def _reasons(match: _Draft, ordered: Sequence[Component], dataset: Dataset) -> t
     return tuple(reasons)
 
 
-def _headline(match: _Draft, ordered: Sequence[Component]) -> str:
+def _headline(match: Match, ordered: Sequence[Component]) -> str:
     """A short phrase for the strongest evidence beyond the themes (which tables show)."""
     for component in ordered:
         if component.name == "complementarity" and match.competitors:
