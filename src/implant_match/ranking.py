@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
@@ -165,24 +166,36 @@ class Engine:
         return (need.territory, _PRIORITY_ORDER[need.priority], not self.is_priority(need), need.id)
 
     def is_priority(self, need: Need) -> bool:
-        territory = self.dataset.territories.get(need.territory)
-        if territory is None:
-            return False
-        wanted = set().union(*(self.descendants(t) for t in territory.priority_themes))
-        return bool(wanted & set(need.themes))
+        wanted = self._priority_families.get(need.territory)
+        return wanted is not None and not wanted.isdisjoint(need.themes)
 
     def descendants(self, theme_id: str) -> set[str]:
-        children: dict[str, list[str]] = {}
-        for theme in self.dataset.themes.values():
-            if theme.parent:
-                children.setdefault(theme.parent, []).append(theme.id)
         out, todo = set(), [theme_id]
         while todo:
             current = todo.pop()
             if current not in out:
                 out.add(current)
-                todo.extend(children.get(current, ()))
+                todo.extend(self._children.get(current, ()))
         return out
+
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = {}
+        for theme in self.dataset.themes.values():
+            if theme.parent:
+                children.setdefault(theme.parent, []).append(theme.id)
+        return children
+
+    @cached_property
+    def _priority_families(self) -> dict[str, frozenset[str]]:
+        """Per territory, its priority themes and their descendants (computed once: report
+        order asks for every need's priority)."""
+        return {
+            territory.id: frozenset().union(
+                *(self.descendants(t) for t in territory.priority_themes)
+            )
+            for territory in self.dataset.territories.values()
+        }
 
     # ranking
 
