@@ -215,3 +215,24 @@ def test_lexicon_command_filters() -> None:
 
 def test_shipped_lexicon_file_is_in_the_package() -> None:
     assert shipped_lexicon_path().is_file()
+
+
+def test_rank_reports_the_data_s_problems_before_the_lexicon_s(tmp_path: Path) -> None:
+    # the lexicon is read first (while a big data file parses in a child), yet a broken
+    # data file is still what the user hears about first, as when it was read second
+    from .factories import write_dataset
+
+    paths = write_dataset(tmp_path)
+    (tmp_path / "lexicon.yaml").write_text(
+        "schema_version: 1\ngroups:\n  - id: x\n", encoding="utf-8"
+    )
+    args = ["rank", "--needs", str(paths.needs), "--enterprises", str(paths.enterprises)]
+    env = {"IMPLANT_MATCH_CACHE": "off"}
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 1
+    assert "lexicon.yaml:3:5: error: missing required field 'canonical'" in result.stderr
+    paths.enterprises.write_text("enterprises: [\n", encoding="utf-8")
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 1
+    assert "enterprises.yaml:2:1: error: YAML syntax error" in result.stderr
+    assert "lexicon.yaml" not in result.stderr

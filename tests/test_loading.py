@@ -764,3 +764,81 @@ def test_warnings_are_checked_only_when_asked() -> None:
     quiet = load_dataset(paths, warnings=False)
     assert quiet.warnings == []
     assert [e.id for e in quiet.enterprises] == [e.id for e in load_dataset(paths).enterprises]
+
+
+# -- a big file parsed in a forked child ---------------------------------------------------
+
+needs_fork = pytest.mark.skipif(
+    not __import__("implant_match.runtime").runtime.can_fork(),
+    reason="children are forked on Linux only",
+)
+
+
+@pytest.fixture
+def prefetch_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)
+
+
+@needs_fork
+@pytest.mark.usefixtures("prefetch_any_size")
+def test_a_prefetched_file_is_the_file_parsed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed_here: list[Path] = []  # what the child appends stays in the child
+    load = loading._load
+
+    def spy(path: Path, name: str) -> loading.Document:
+        parsed_here.append(path)
+        return load(path, name)
+
+    monkeypatch.setattr(loading, "_load", spy)
+    assert loading.prefetch(VALID_ENTERPRISES, "enterprises.yaml")
+    assert not loading.prefetch(VALID_ENTERPRISES, "enterprises.yaml")  # already started
+    fetched = loading.load_document(VALID_ENTERPRISES, "enterprises.yaml")
+    assert not loading._prefetched and not parsed_here  # taken from the child
+    here = loading.load_document(VALID_ENTERPRISES, "enterprises.yaml")
+    assert fetched.data == here.data
+    for i in range(len(here.data["enterprises"])):
+        for loc in [("enterprises", i), ("enterprises", i, "id"), ("enterprises", i, "themes")]:
+            assert fetched.source.locate(loc) == here.source.locate(loc)
+            assert fetched.source.locate(loc, key=True) == here.source.locate(loc, key=True)
+
+
+@needs_fork
+@pytest.mark.usefixtures("prefetch_any_size")
+def test_a_prefetched_file_with_problems_reports_them_as_without(tmp_path: Path) -> None:
+    bad = tmp_path / "enterprises.yaml"
+    bad.write_text("enterprises:\n  - id: a\n    id: b\n  - [unclosed\n", encoding="utf-8")
+    with pytest.raises(DataError) as direct:
+        loading.load_document(bad, "enterprises.yaml")
+    assert loading.prefetch(bad, "enterprises.yaml")
+    with pytest.raises(DataError) as fetched:
+        loading.load_document(bad, "enterprises.yaml")
+    assert fetched.value.problems == direct.value.problems
+    assert [p.line for p in fetched.value.problems] == [3, 5]
+
+
+def test_small_missing_or_huge_files_are_parsed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert VALID_ENTERPRISES.stat().st_size < loading.PREFETCH_MIN_BYTES
+    assert not loading.prefetch(VALID_ENTERPRISES)
+    assert not loading.prefetch(DATA / "no-such-file.yaml")
+    monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)
+    monkeypatch.setattr(loading, "PREFETCH_MAX_BYTES", 10)
+    assert not loading.prefetch(VALID_ENTERPRISES)
+    paths = dataset.DataPaths(VALID_NEEDS, VALID_ENTERPRISES)
+    assert not loading.prefetch_data(paths, children=2)
+    assert not loading._prefetched
+
+
+@needs_fork
+@pytest.mark.usefixtures("prefetch_any_size")
+def test_prefetch_data_starts_at_most_the_children_allowed_biggest_first() -> None:
+    paths = dataset.DataPaths(VALID_NEEDS, VALID_ENTERPRISES)
+    bigger = max([VALID_NEEDS, VALID_ENTERPRISES], key=lambda p: p.stat().st_size)
+    try:
+        assert not loading.prefetch_data(paths, children=0)
+        assert loading.prefetch_data(paths, children=1)
+        assert [path for path, _ in loading._prefetched] == [bigger]
+    finally:
+        loading.cancel_prefetches()
+    assert not loading._prefetched
+    data = dataset.load_dataset(paths)  # nothing left over: both parsed here
+    assert data.needs and data.enterprises

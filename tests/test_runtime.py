@@ -127,3 +127,53 @@ def test_a_killed_worker_is_a_named_error() -> None:
 
     with pytest.raises(WorkerError, match="--jobs 1"):
         fork_map(work, [0, 1], jobs=2)
+
+
+@pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+def test_a_forked_call_delivers_its_value_computed_in_the_child() -> None:
+    from implant_match.runtime import ForkedCall
+
+    here = os.getpid()
+    call = ForkedCall.start(lambda: {"pid": os.getpid(), "items": list(range(5))})
+    assert call is not None
+    delivered, value = call.result()
+    assert delivered and value is not None
+    assert value["items"] == [0, 1, 2, 3, 4] and value["pid"] != here
+
+
+@pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+def test_a_forked_call_that_fails_delivers_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    from implant_match.runtime import ForkedCall
+
+    def fails() -> int:
+        raise ValueError("in the child")
+
+    print("before", end="")  # left in the buffer: the child must not flush it again
+    for function in (fails, lambda: lambda: 1):  # raises; returns what does not pickle
+        call = ForkedCall.start(function)
+        assert call is not None
+        assert call.result() == (False, None)
+    captured = capfd.readouterr()
+    assert captured.out == "before" and "in the child" not in captured.err
+
+
+@pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+def test_a_cancelled_forked_call_leaves_no_child() -> None:
+    import time
+
+    from implant_match.runtime import ForkedCall
+
+    call = ForkedCall.start(lambda: time.sleep(60))
+    assert call is not None
+    started = time.monotonic()
+    call.cancel()
+    assert time.monotonic() - started < 30  # killed, not waited for
+    with pytest.raises(ChildProcessError):  # reaped: no child left to wait for
+        os.waitpid(call._pid, 0)
+
+
+def test_no_forked_call_where_forking_is_not_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    from implant_match.runtime import ForkedCall
+
+    monkeypatch.setattr(workers, "can_fork", lambda: False)
+    assert ForkedCall.start(lambda: 1) is None

@@ -33,10 +33,11 @@ import numpy
 from pydantic import VERSION
 
 from implant_match import __version__
+from implant_match.loading import cancel_prefetches
 from implant_match.runtime import paused_gc
 
 if TYPE_CHECKING:
-    from implant_match.dataset import DataPaths
+    from implant_match.loading import DataPaths
     from implant_match.ranking import Engine
 
 FORMAT = 1  # bump when the pickled classes change shape
@@ -147,7 +148,9 @@ def cached_engine(paths: DataPaths, lexicon: Path | None, build: Callable[[], En
     if folder is None or key is None:
         return build()
     engine = read(folder, key)
-    if engine is None:
+    if engine is not None:
+        cancel_prefetches()  # no file will be parsed
+    else:
         engine = build()
         write(folder, key, engine)
     return engine

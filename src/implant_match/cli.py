@@ -231,7 +231,7 @@ def main_callback(
 
 
 def _paths(needs: Path | None, enterprises: Path | None) -> DataPaths:
-    from implant_match.dataset import resolve_paths
+    from implant_match.loading import resolve_paths
 
     return resolve_paths(needs, enterprises)
 
@@ -243,21 +243,46 @@ def _lexicon_path(paths: DataPaths, lexicon: Path | None) -> Path | None:
     return beside if beside.is_file() else None
 
 
-def _engine(needs: Path | None, enterprises: Path | None, lexicon: Path | None) -> Engine:
-    from implant_match.cache import cached_engine
-    from implant_match.dataset import load_dataset
-    from implant_match.lexicon import load_lexicon
-    from implant_match.ranking import Engine
+def _engine(
+    needs: Path | None, enterprises: Path | None, lexicon: Path | None, jobs: int | None = None
+) -> Engine:
+    from implant_match.loading import cancel_prefetches, prefetch_data
+    from implant_match.runtime import resolve_jobs
 
     paths = _paths(needs, enterprises)
     lexicon_file = _lexicon_path(paths, lexicon)
+    # a big data file is parsed in a child while this process imports the heavy modules
+    # below and reads the lexicon (only when more than one process may work)
+    overlapped = prefetch_data(paths, resolve_jobs(jobs) - 1)
+
+    from implant_match.cache import cached_engine
+    from implant_match.dataset import load_dataset
+    from implant_match.lexicon import Lexicon, load_lexicon
+    from implant_match.ranking import Engine
+
+    if overlapped:
+        from implant_match.scoring import import_sparse
+
+        import_sparse()  # big data is scored with sparse matrices
 
     def build() -> Engine:
+        # the lexicon is read while a prefetched file may still be parsing; its problems
+        # are reported after the data's, as if read second
+        lexicon_or_error: Lexicon | DataError
+        try:
+            lexicon_or_error = load_lexicon(lexicon_file)
+        except DataError as exc:
+            lexicon_or_error = exc
         # warnings are `validate`'s business; the other commands only need valid data
         dataset: Dataset = load_dataset(paths, warnings=False)
-        return Engine(dataset, load_lexicon(lexicon_file))
+        if isinstance(lexicon_or_error, DataError):
+            raise lexicon_or_error
+        return Engine(dataset, lexicon_or_error)
 
-    return cached_engine(paths, lexicon_file, build)
+    try:
+        return cached_engine(paths, lexicon_file, build)
+    finally:
+        cancel_prefetches()  # found in the cache, or stopped by an error: not needed
 
 
 def _rank_options(
@@ -394,7 +419,7 @@ def rank(
     from implant_match.runtime import resolve_jobs
 
     workers = resolve_jobs(jobs)
-    engine = _engine(needs, enterprises, lexicon)
+    engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
     )
@@ -464,7 +489,7 @@ def export(
 
     exporter_for(path)  # an unknown extension is a usage error before any work
     workers = resolve_jobs(jobs)
-    engine = _engine(needs, enterprises, lexicon)
+    engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
     )

@@ -8,60 +8,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
-from pathlib import Path
 
 from implant_match.errors import DataError, Problem
-from implant_match.loading import Document, SourceMap, load_document
+from implant_match.loading import (  # where the files are is the load stage's business
+    ENTERPRISES_FILE,
+    NEEDS_FILE,
+    DataPaths,
+    Document,
+    SourceMap,
+    bundled_data_dir,
+    load_document,
+    resolve_paths,
+)
 from implant_match.models import Enterprise, EnterprisesFile, Need, NeedsFile, Territory, Theme
 from implant_match.runtime import paused_gc
 from implant_match.validation import Validated, validate_documents
 
-NEEDS_FILE = "needs.yaml"
-ENTERPRISES_FILE = "enterprises.yaml"
-
-
-@dataclass(frozen=True)
-class DataPaths:
-    """The two data files to read, and how to name them in messages."""
-
-    needs: Path
-    enterprises: Path
-
-    @property
-    def needs_display(self) -> str:
-        return _display(self.needs)
-
-    @property
-    def enterprises_display(self) -> str:
-        return _display(self.enterprises)
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def bundled_data_dir() -> Path:
-    """The copy of ``data/`` shipped inside the package (or the source tree's, in a checkout)."""
-    shipped = Path(str(resources.files("implant_match"))) / "bundled"
-    if (shipped / NEEDS_FILE).is_file():
-        return shipped
-    return Path(__file__).resolve().parents[2] / "data"
-
-
-def resolve_paths(needs: Path | None = None, enterprises: Path | None = None) -> DataPaths:
-    """Explicit paths win; else ``./data/`` when it holds the file; else the bundled copy."""
-
-    def pick(explicit: Path | None, name: str) -> Path:
-        if explicit is not None:
-            return explicit
-        local = Path("data") / name
-        return local if local.is_file() else bundled_data_dir() / name
-
-    return DataPaths(pick(needs, NEEDS_FILE), pick(enterprises, ENTERPRISES_FILE))
+__all__ = [  # paths are re-exported: load_dataset takes them
+    "ENTERPRISES_FILE",
+    "NEEDS_FILE",
+    "DataPaths",
+    "Dataset",
+    "Inspection",
+    "bundled_data_dir",
+    "inspect_files",
+    "load_dataset",
+    "resolve_paths",
+]
 
 
 @dataclass

@@ -19,6 +19,8 @@ import os
 import re
 from array import array
 from dataclasses import dataclass, field
+from functools import partial
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from yaml.events import (
 )
 
 from implant_match.errors import DataError, Problem
+from implant_match.runtime import ForkedCall
 
 try:  # the C parser is ~10x faster; the pure-Python one is a fallback, same events
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -187,6 +190,58 @@ class Document:
     source: SourceMap
 
 
+# -- where the data files are ----------------------------------------------------------
+
+NEEDS_FILE = "needs.yaml"
+ENTERPRISES_FILE = "enterprises.yaml"
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The two data files to read, and how to name them in messages."""
+
+    needs: Path
+    enterprises: Path
+
+    @property
+    def needs_display(self) -> str:
+        return _display(self.needs)
+
+    @property
+    def enterprises_display(self) -> str:
+        return _display(self.enterprises)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def bundled_data_dir() -> Path:
+    """The copy of ``data/`` shipped inside the package (or the source tree's, in a checkout)."""
+    shipped = Path(str(resources.files("implant_match"))) / "bundled"
+    if (shipped / NEEDS_FILE).is_file():
+        return shipped
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def resolve_paths(needs: Path | None = None, enterprises: Path | None = None) -> DataPaths:
+    """Explicit paths win; else ``./data/`` when it holds the file; else the bundled copy."""
+
+    def pick(explicit: Path | None, name: str) -> Path:
+        if explicit is not None:
+            return explicit
+        local = Path("data") / name
+        return local if local.is_file() else bundled_data_dir() / name
+
+    return DataPaths(pick(needs, NEEDS_FILE), pick(enterprises, ENTERPRISES_FILE))
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
 def max_bytes() -> int:
     """The largest data file accepted; ``IMPLANT_MATCH_MAX_BYTES`` raises it for big runs."""
     raw = os.environ.get("IMPLANT_MATCH_MAX_BYTES", "")
@@ -320,13 +375,80 @@ def load_document(path: Path, display: str | None = None) -> Document:
 
     The file is decoded only to be checked: the parser then reads its bytes, which are the
     text's own UTF-8 less the BOM, so a big file is not held twice while its data is built.
+    A file :func:`prefetch` started parsing is taken from its child (or, if the child could
+    not deliver, parsed here).
     """
     name = display or str(path)
+    pending = _prefetched.pop((path, name), None)
+    if pending is not None:
+        delivered, document = pending.result()
+        if delivered and document is not None:
+            return document
+    return _load(path, name)
+
+
+def _load(path: Path, name: str) -> Document:
     raw = read_bytes(path, name)
     decode(raw, name)
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     return _parse(raw, name)
+
+
+# -- parsing a big file while the process does something else ------------------------------
+
+PREFETCH_MIN_BYTES = 1 << 20  # a smaller file parses in less time than a fork saves
+PREFETCH_MAX_BYTES = 32 << 20  # a bigger one would be held by two processes at once
+_prefetched: dict[tuple[Path, str], ForkedCall[Document]] = {}
+
+
+def prefetch(path: Path, display: str | None = None) -> bool:
+    """Start parsing ``path`` in a forked child; the next :func:`load_document` of it
+    takes the result. Whether a child was started.
+
+    A cold run imports its heavy modules (numpy, pydantic, scipy) and reads its lexicon
+    in about the time libyaml takes on a few megabytes of data: started first, the parse
+    of the big file overlaps them. Only files of ``PREFETCH_MIN_BYTES`` to
+    ``PREFETCH_MAX_BYTES`` are worth it, and only where forking is safe; the child
+    delivers a parsed document only, so a file with problems is parsed again here and
+    reported exactly as without it.
+    """
+    name = display or str(path)
+    size = _size_of(path)
+    if (path, name) in _prefetched or not PREFETCH_MIN_BYTES <= size <= PREFETCH_MAX_BYTES:
+        return False
+    call = ForkedCall.start(partial(_load, path, name))
+    if call is None:
+        return False
+    _prefetched[(path, name)] = call
+    return True
+
+
+def prefetch_data(paths: DataPaths, children: int) -> bool:
+    """:func:`prefetch` the data files worth it, biggest first, in at most ``children``
+    children. Whether any was started."""
+    started = 0
+    for path, display in sorted(
+        [(paths.needs, paths.needs_display), (paths.enterprises, paths.enterprises_display)],
+        key=lambda item: -_size_of(item[0]),
+    ):
+        if started < children and prefetch(path, display):
+            started += 1
+    return started > 0
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def cancel_prefetches() -> None:
+    """Stop the children of files that will not be loaded after all (found in the cache)."""
+    while _prefetched:
+        _, call = _prefetched.popitem()
+        call.cancel()
 
 
 def parse_document(text: str, name: str) -> Document:

@@ -13,12 +13,15 @@ would scan the ever-growing heap again and again for nothing. It is paused meanw
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import pickle
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from implant_match.errors import UsageError, WorkerError
 
@@ -132,6 +135,70 @@ def fork_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[
     finally:
         gc.unfreeze()
         _work = None
+
+
+class ForkedCall(Generic[R]):
+    """``function()`` computed in a forked child while this process does something else.
+
+    Used to overlap independent serial steps (parsing a big data file while the heavy
+    modules are imported). The child only ever delivers a success: when ``function``
+    raises, or the child is killed, or its result cannot be pickled, :meth:`result` says
+    so and the caller computes the value itself, so that errors are raised (and located)
+    exactly as without the child.
+    """
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self._pid = pid
+        self._fd = fd
+
+    @classmethod
+    def start(cls, function: Callable[[], R]) -> ForkedCall[R] | None:
+        """Fork a child computing ``function()``; None where forking is not safe."""
+        if not can_fork():
+            return None
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # out of processes or memory: the caller does the work itself
+            os.close(read_fd)
+            os.close(write_fd)
+            return None
+        if pid == 0:  # pragma: no cover - runs in the child (os._exit leaves no coverage)
+            code = 1
+            try:
+                os.close(read_fd)
+                gc.disable()  # a short-lived process building plain data
+                payload = pickle.dumps(function(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_fd, "wb") as out:
+                    out.write(payload)
+                code = 0
+            finally:
+                # never run the parent's exit handlers nor flush its inherited buffers
+                os._exit(code)
+        os.close(write_fd)
+        return cls(pid, read_fd)
+
+    def result(self) -> tuple[bool, R | None]:
+        """Wait for the child: ``(True, value)``, or ``(False, None)`` when it failed."""
+        try:
+            with os.fdopen(self._fd, "rb") as source:
+                payload = source.read()
+        finally:
+            _, status = os.waitpid(self._pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 or not payload:
+            return False, None
+        try:
+            value: R = pickle.loads(payload)
+        except Exception:  # pragma: no cover - a result that pickled unpickles
+            return False, None
+        return True, value
+
+    def cancel(self) -> None:
+        """Stop the child and forget its result."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.close(self._fd)
+        os.waitpid(self._pid, 0)
 
 
 def split(items: Sequence[T], parts: int) -> list[Sequence[T]]:

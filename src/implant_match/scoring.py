@@ -62,6 +62,12 @@ Matrix = Any  # numpy.ndarray or scipy.sparse.csr_matrix: both index rows and mu
 Cosines = tuple[np.ndarray, np.ndarray]  # word and character n-gram cosines of a block
 
 
+def import_sparse() -> None:
+    """Import scipy.sparse now (about a quarter of a second), for a caller that has time to
+    overlap it and knows its data is large (large corpora are always scored sparse)."""
+    import scipy.sparse  # noqa: F401
+
+
 def product(left: Matrix, right: Matrix) -> np.ndarray:
     """``left @ right.T`` as a dense array, whatever the two representations."""
     result = left @ right.T
