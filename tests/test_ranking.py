@@ -193,7 +193,7 @@ def test_ranking_runs_of_needs_in_workers_gives_the_same_shortlist(
     engine: Engine, options: RankOptions, jobs: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from implant_match import ranking
-    from implant_match.export import dumps, join_json_items, json_items, json_records
+    from implant_match.export import dumps, json_array, json_items, json_records
 
     whole = json_records(engine.rank(options))
     assert whole
@@ -203,7 +203,8 @@ def test_ranking_runs_of_needs_in_workers_gives_the_same_shortlist(
     monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 0)
     assert json_records(engine.rank(options, jobs)) == whole
     pieces = engine.rank_parts(options, lambda s: json_items(json_records(s)), jobs, min_pairs=0)
-    assert join_json_items(pieces) == dumps(whole)
+    assert "".join(json_array(pieces)) == dumps(whole)
+    assert json_array(["", ""]) == ["[]\n"] and json_array(["1", ""]) == ["[\n", "1", "\n]\n"]
 
 
 def test_small_rankings_and_the_enterprise_view_stay_in_one_piece(engine: Engine) -> None:

@@ -22,9 +22,9 @@ def test_fork_map_equals_a_loop_in_order() -> None:
     results = fork_map(work, list(range(7)), jobs=3)
     assert [value for value, _ in results] == [i * i + offset for i in range(7)]
     pids = [pid for _, pid in results]
-    if can_fork():  # the first item here, the others in (at most two) forked workers
-        assert pids[0] == os.getpid()
-        assert os.getpid() not in pids[1:] and 1 <= len(set(pids[1:])) <= 2
+    if can_fork():  # item k in process k % 3: this one, then two forked children
+        assert [pids[k % 3] for k in range(7)] == pids
+        assert pids[0] == os.getpid() and len(set(pids)) == 3
     else:
         assert set(pids) == {os.getpid()}
 
@@ -139,6 +139,23 @@ def test_a_forked_call_delivers_its_value_computed_in_the_child() -> None:
     delivered, value = call.result()
     assert delivered and value is not None
     assert value["items"] == [0, 1, 2, 3, 4] and value["pid"] != here
+
+
+@pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+def test_an_exception_that_does_not_pickle_is_a_named_worker_error() -> None:
+    from implant_match.errors import WorkerError
+
+    class Odd(Exception):
+        def __init__(self, code: int, where: str) -> None:  # args kept: (message,)
+            super().__init__(f"{where} failed with {code}")
+
+    def work(item: int) -> int:
+        if item:
+            raise Odd(7, "the child")
+        return item
+
+    with pytest.raises(WorkerError, match="Odd: the child failed with 7"):
+        fork_map(work, [0, 1], jobs=2)
 
 
 @pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")

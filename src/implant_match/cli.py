@@ -424,10 +424,10 @@ def rank(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
     )
     if output is OutputFormat.json:
-        from implant_match.export import join_json_items, json_items, json_records
+        from implant_match.export import json_array, json_items, json_records
 
         pieces = engine.rank_parts(options, lambda part: json_items(json_records(part)), workers)
-        sys.stdout.write(join_json_items(pieces))
+        sys.stdout.writelines(json_array(pieces))
         return
     from implant_match.render import render_shortlist
 

@@ -338,10 +338,17 @@ def json_items(records: list[Any]) -> str:
     return dumps(records)[2:-3] if records else ""
 
 
-def join_json_items(pieces: list[str]) -> str:
-    """The JSON array of the items of ``pieces``: ``dumps`` of the joined lists."""
+def json_array(pieces: list[str]) -> list[str]:
+    """The JSON array of the items of ``pieces`` (``dumps`` of the joined lists), as
+    strings to write one after the other: a big array is never copied into one string."""
     items = [piece for piece in pieces if piece]
-    return "[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n"
+    if not items:
+        return ["[]\n"]
+    out = ["[\n"]
+    for item in items:
+        out += [item, ",\n"]
+    out[-1] = "\n]\n"
+    return out
 
 
 def exporter_for(path: str) -> Exporter:

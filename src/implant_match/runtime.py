@@ -25,13 +25,16 @@ from typing import Any, Generic, TypeVar
 
 from implant_match.errors import UsageError, WorkerError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows, where nothing is forked
+    fcntl = None  # type: ignore[assignment]
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 JOBS_ENV = "IMPLANT_MATCH_JOBS"
 MAX_AUTO_JOBS = 8  # past this, the memory of more forks grows faster than the time saved
-
-_work: Callable[[Any], Any] | None = None  # what forked workers run (set just before forking)
 
 
 @contextmanager
@@ -84,72 +87,73 @@ def resolve_jobs(jobs: int | None) -> int:
     return jobs
 
 
-def _run(item: Any) -> Any:
-    assert _work is not None
-    return _work(item)
-
-
 def fork_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     """``[function(item) for item in items]``, over this process and up to ``jobs - 1`` forks.
 
-    This process takes the first item itself while forked workers take the others, so
-    ``jobs`` processes work in all. Results come back in the order of ``items``; an
-    exception in a worker is raised here. ``function`` may be any callable (a closure over
-    an engine): workers are forked after it is set, so it is inherited, never pickled;
-    results must be picklable.
+    Item ``k`` goes to process ``k % jobs``: this process takes the first share itself
+    while forked children take the others, so ``jobs`` processes work in all. Results come
+    back in the order of ``items``; an exception in a child is raised here (a child that
+    ends without a result, stopped by the system, is a :class:`WorkerError`).
+    ``function`` may be any callable (a closure over an engine): children are forked
+    after it exists, so it is inherited, never pickled; results must be picklable.
     """
-    workers = min(jobs, len(items)) - 1
-    if workers < 1 or not can_fork():
+    processes = min(jobs, len(items))
+    if processes < 2 or not can_fork():
         return [function(item) for item in items]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
 
-    global _work
-    _work = function
-    # a worker flushes the standard streams it inherited when it ends: flush them first,
-    # so that nothing written before the fork is written twice
+    def share(p: int) -> Callable[[], list[R]]:
+        return lambda: [function(item) for item in items[p::processes]]
+
+    # output written before the fork is flushed once, here, not by a child as well
     sys.stdout.flush()
     sys.stderr.flush()
-    # objects made so far are left out of the workers' garbage collections, which would
+    # objects made so far are left out of the children's garbage collections, which would
     # otherwise touch (and so copy) every page of the shared engine
     gc.freeze()
+    calls: list[ForkedCall[list[R]] | None] = [None]  # the first share is this process's
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = [pool.submit(_run, item) for item in items[1:]]
-            try:
-                first = function(items[0])
-            except BaseException:
-                for future in pending:
-                    future.cancel()
-                raise
-            try:
-                rest = [future.result() for future in pending]
-            except BrokenProcessPool:
+        calls += [ForkedCall.start(share(p)) for p in range(1, processes)]
+        shares: list[list[R]] = []
+        for p, call in enumerate(calls):
+            if call is None:  # this process's share, or one no child could be forked for
+                shares.append(share(p)())
+                continue
+            outcome, value = call.outcome()
+            if outcome == "raised":
+                assert isinstance(value, BaseException)
+                raise value
+            if outcome == "lost":
                 raise WorkerError(
                     "a worker process ended before sending its result (stopped by the "
                     f"system, out of memory?); run again with --jobs 1 or {JOBS_ENV}=1"
-                ) from None
-            return [first, *rest]
+                )
+            shares.append(value)  # type: ignore[arg-type]
     finally:
+        for call in calls:
+            if call is not None:
+                call.cancel()  # a child not heard from (this process failed first): stopped
         gc.unfreeze()
-        _work = None
+    out: list[R] = [None] * len(items)  # type: ignore[list-item]
+    for p, results in enumerate(shares):
+        out[p::processes] = results
+    return out
+
+
+PIPE_BYTES = 1 << 20  # a result crosses in big writes, not 64 KiB at a time (Linux)
 
 
 class ForkedCall(Generic[R]):
     """``function()`` computed in a forked child while this process does something else.
 
-    Used to overlap independent serial steps (parsing a big data file while the heavy
-    modules are imported). The child only ever delivers a success: when ``function``
-    raises, or the child is killed, or its result cannot be pickled, :meth:`result` says
-    so and the caller computes the value itself, so that errors are raised (and located)
-    exactly as without the child.
+    Used to run independent work side by side (a big data file parsed while the heavy
+    modules are imported; runs of needs ranked apart). The child sends back its pickled
+    result, or the exception it raised (one that cannot be pickled arrives as a
+    :class:`WorkerError` naming it).
     """
 
     def __init__(self, pid: int, fd: int) -> None:
         self._pid = pid
-        self._fd = fd
+        self._fd: int | None = fd
 
     @classmethod
     def start(cls, function: Callable[[], R]) -> ForkedCall[R] | None:
@@ -157,6 +161,9 @@ class ForkedCall(Generic[R]):
         if not can_fork():
             return None
         read_fd, write_fd = os.pipe()
+        if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux: fewer, bigger writes across the pipe
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         try:
             pid = os.fork()
         except OSError:  # out of processes or memory: the caller does the work itself
@@ -167,10 +174,9 @@ class ForkedCall(Generic[R]):
             code = 1
             try:
                 os.close(read_fd)
-                gc.disable()  # a short-lived process building plain data
-                payload = pickle.dumps(function(), protocol=pickle.HIGHEST_PROTOCOL)
+                gc.disable()  # a short-lived process
                 with os.fdopen(write_fd, "wb") as out:
-                    out.write(payload)
+                    out.write(_outcome(function))
                 code = 0
             finally:
                 # never run the parent's exit handlers nor flush its inherited buffers
@@ -178,27 +184,56 @@ class ForkedCall(Generic[R]):
         os.close(write_fd)
         return cls(pid, read_fd)
 
-    def result(self) -> tuple[bool, R | None]:
-        """Wait for the child: ``(True, value)``, or ``(False, None)`` when it failed."""
+    def outcome(self) -> tuple[str, R | BaseException | None]:
+        """Wait for the child: ``("value", value)``, ``("raised", exception)``, or
+        ``("lost", None)`` when it ended without a word (killed)."""
+        assert self._fd is not None, "an outcome is read once"
+        fd, self._fd = self._fd, None
         try:
-            with os.fdopen(self._fd, "rb") as source:
+            with os.fdopen(fd, "rb") as source:
                 payload = source.read()
         finally:
-            _, status = os.waitpid(self._pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0 or not payload:
-            return False, None
+            os.waitpid(self._pid, 0)
         try:
-            value: R = pickle.loads(payload)
-        except Exception:  # pragma: no cover - a result that pickled unpickles
-            return False, None
-        return True, value
+            kind, value = pickle.loads(payload)
+        except Exception:  # nothing, or a truncated payload
+            return "lost", None
+        return kind, value
+
+    def result(self) -> tuple[bool, R | None]:
+        """``(True, value)``, or ``(False, None)`` when the child raised or was lost."""
+        kind, value = self.outcome()
+        if kind == "value":
+            return True, value  # type: ignore[return-value]
+        return False, None
 
     def cancel(self) -> None:
-        """Stop the child and forget its result."""
+        """Stop the child if its outcome was not read, and reap it."""
+        if self._fd is None:
+            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self._pid, signal.SIGKILL)
         os.close(self._fd)
+        self._fd = None
         os.waitpid(self._pid, 0)
+
+
+def _outcome(function: Callable[[], Any]) -> bytes:  # pragma: no cover - in children
+    """The pickled ``("value", result)`` or ``("raised", exception)`` of ``function()``.
+
+    An exception that does not survive pickling (one whose constructor takes other
+    arguments than it keeps) is sent as a :class:`WorkerError` naming it.
+    """
+    try:
+        return pickle.dumps(("value", function()), protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:
+        try:
+            payload = pickle.dumps(("raised", exc), protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.loads(payload)
+            return payload
+        except Exception:
+            error = WorkerError(f"a worker process failed: {type(exc).__name__}: {exc}")
+            return pickle.dumps(("raised", error), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def split(items: Sequence[T], parts: int) -> list[Sequence[T]]:
