@@ -23,7 +23,11 @@ For each size (needs x enterprises) the data is generated once with
 * baseline 2: the naive per-pair Python loop of ``fuzz.token_set_ratio``, timed on a
   subset of pairs and extrapolated to the full size;
 * a check, in-process, that the top-10 lists are the same when the enterprises are
-  scored in one chunk or in many (``Scorer.blocks(..., chunk=...)``).
+  scored in one chunk or in many (``Scorer.blocks(..., chunk=...)``);
+* with ``--repeat N``, the cold run (stability on) and the bare cdist again, alternating,
+  until each has N timings (sizes whose cdist is timed in full): their rows show the
+  medians, and a note lists every round's figures (one run moves by 15 % or more on a
+  shared machine).
 
 Each measurement runs in its own child process, so each peak memory figure is that
 process's own. Finally ``implant-match --help`` and ``--version`` are timed against
@@ -590,6 +594,53 @@ def baseline_row(
     return Row(size, label, seconds, peak, pairs, " *" if extrapolated else "")
 
 
+def repeat_rounds(
+    rounds: int,
+    tool: tuple[Row, list[str], Path, dict[str, str]],
+    baseline: tuple[Row, list[str], dict[str, float]],
+    outputs: dict[str, Path],
+    notes: list[str],
+) -> None:
+    """Run the cold tool run and the bare cdist again, alternating, until each has
+    ``rounds`` timings; their rows then show the medians (peak memory: the largest)."""
+    import statistics
+
+    tool_row, cmd, folder, env = tool
+    cdist_row, cdist_cmd, cdist_times = baseline
+    tool_seconds, base_seconds = [tool_row.seconds], [cdist_row.seconds]
+    for round_ in range(2, rounds + 1):
+        name = f"rank-stab-{round_}.json"
+        run = run_child(cmd, stdout=folder / name, env=env)
+        if run.code != 0:
+            notes.append(f"{tool_row.size}: repeated tool run {round_} failed ({run.code})")
+            return
+        tool_seconds.append(run.seconds)
+        tool_row.peak_mib = max(tool_row.peak_mib or 0.0, run.peak_mib)
+        tool_row.tree_mib = max(tool_row.tree_mib or 0.0, run.tree_mib or 0.0)
+        outputs[f"{STAB_LABEL} ({round_})"] = folder / name
+        print(f"  {STAB_LABEL}, round {round_}: {run.seconds:.2f} s", flush=True)
+        run = run_child(cdist_cmd, folder / f"cdist-{round_}.json")
+        report = worker_report(run, folder / f"cdist-{round_}.json")
+        if run.code != 0:
+            notes.append(f"{tool_row.size}: repeated cdist run {round_} failed ({run.code})")
+            return
+        base_seconds.append(float(report["full_seconds"]))  # type: ignore[arg-type]
+        print(f"  bare cdist, round {round_}: {base_seconds[-1]:.2f} s", flush=True)
+    tool_row.seconds = statistics.median(tool_seconds)
+    cdist_row.seconds = cdist_times[tool_row.size] = statistics.median(base_seconds)
+    tool_row.note = cdist_row.note = f" (median of {rounds})"
+    ratios = [b / t for t, b in zip(tool_seconds, base_seconds, strict=True)]
+    notes.append(
+        f"{tool_row.size}: {rounds} alternating rounds, tool cold "
+        + ", ".join(f"{t:.2f}" for t in tool_seconds)
+        + " s; bare cdist "
+        + ", ".join(f"{b:.2f}" for b in base_seconds)
+        + " s; cdist / tool per round "
+        + ", ".join(f"{r:.1f}x" for r in ratios)
+        + f"; of the medians {cdist_row.seconds / tool_row.seconds:.1f}x"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -660,6 +711,14 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="kill an end-to-end run after this many seconds and report bounds (default: none)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of the cold tool run (stability on) and the bare cdist, alternating, "
+        "for the sizes whose cdist is not extrapolated; the table shows the medians "
+        "(default 1)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
     if args.worker:
@@ -667,6 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    if args.repeat < 1:
+        parser.error("--repeat must be 1 or more")
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     if args.large and LARGE_SIZE not in sizes:
@@ -725,20 +786,17 @@ def main(argv: list[str] | None = None) -> int:
             variants.append(("tool, 1st run, writes cache", [], "rank-cache1.json", warm))
             variants.append(("tool, next run, from cache", [], "rank-cache2.json", warm))
         outputs = {}
-        for label, flags, name, extra in variants if not skip_tool else []:
-            cmd = [
+        first_rows: dict[str, Row] = {}  # the first row of what --repeat runs again
+
+        def rank_cmd(flags: list[str], data: list[str] = data) -> list[str]:
+            return [
                 tool,
-                "rank",
-                "--top",
-                str(TOP),
-                "--format",
-                "json",
-                *flags,
-                "--needs",
-                data[0],
-                "--enterprises",
-                data[1],
+                *("rank", "--top", str(TOP), "--format", "json", *flags),
+                *("--needs", data[0], "--enterprises", data[1]),
             ]
+
+        for label, flags, name, extra in variants if not skip_tool else []:
+            cmd = rank_cmd(flags)
             run = run_child(cmd, stdout=folder / name, env={**env, **extra}, timeout=args.timeout)
             if run.killed:
                 print(
@@ -765,17 +823,10 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             rows.append(Row(size, label, run.seconds, run.peak_mib, pairs, tree_mib=run.tree_mib))
+            first_rows[label] = rows[-1]
             outputs[label] = folder / name
             if pairs >= 10_000_000 and label == NOSTAB_LABEL:
                 slow_e2e = max(slow_e2e or 0.0, run.seconds)
-        if len(outputs) >= 2:
-            lists = [top_lists(p) for p in outputs.values()]
-            same = all(other == lists[0] for other in lists[1:])
-            notes.append(
-                f"{size}: same top-10 in every run (stability on/off, one or more "
-                "processes, cold/cached): "
-                f"{'yes' if same else 'no'}"
-            )
 
         for kind, limit, label, timings in (
             ("cdist", args.cdist_max_pairs, "bare cdist token_set_ratio", cdist),
@@ -786,6 +837,25 @@ def main(argv: list[str] | None = None) -> int:
             if row is not None:
                 timings[size] = row.seconds
                 rows.append(row)
+                first_rows[kind] = row
+
+        tool_row, cdist_row = first_rows.get(STAB_LABEL), first_rows.get("cdist")
+        if args.repeat > 1 and tool_row and cdist_row and not cdist_row.note:
+            repeat_rounds(
+                args.repeat,
+                (tool_row, rank_cmd([]), folder, {**env, **cold}),
+                (cdist_row, worker("cdist", *data, str(args.cdist_max_pairs)), cdist),
+                outputs,
+                notes,
+            )
+        if len(outputs) >= 2:
+            lists = [top_lists(p) for p in outputs.values()]
+            same = all(other == lists[0] for other in lists[1:])
+            notes.append(
+                f"{size}: same top-10 in every run (stability on/off, one or more "
+                "processes, cold/cached): "
+                f"{'yes' if same else 'no'}"
+            )
 
         if not args.no_chunk_check:
             if size == LARGE_SIZE and skip_tool:
