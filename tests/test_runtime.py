@@ -194,3 +194,33 @@ def test_no_forked_call_where_forking_is_not_safe(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(workers, "can_fork", lambda: False)
     assert ForkedCall.start(lambda: 1) is None
+
+
+@pytest.mark.skipif(not can_fork(), reason="children are forked on Linux only")
+def test_an_interrupted_wait_stops_the_child_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+
+    from implant_match.runtime import ForkedCall
+
+    call = ForkedCall.start(lambda: b"x" * (8 << 20))  # more than a pipe holds: blocks
+    assert call is not None
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while this process waits for the child
+
+    def hung(*args: object) -> None:
+        raise TimeoutError("still waiting for a child blocked on its write")
+
+    monkeypatch.setattr(workers.os, "fdopen", interrupted)
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)  # a regression hangs: the child blocked writing, this one reaping
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            call.outcome()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(call._pid, 0)

@@ -192,8 +192,12 @@ class ForkedCall(Generic[R]):
         try:
             with os.fdopen(fd, "rb") as source:
                 payload = source.read()
-        finally:
+        except BaseException:  # Ctrl-C while waiting: the child, left unread, would block
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
+            raise
+        os.waitpid(self._pid, 0)
         try:
             kind, value = pickle.loads(payload)
         except Exception:  # nothing, or a truncated payload
