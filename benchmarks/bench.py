@@ -636,8 +636,8 @@ def repeat_rounds(
         + " s; bare cdist "
         + ", ".join(f"{b:.2f}" for b in base_seconds)
         + " s; cdist / tool per round "
-        + ", ".join(f"{r:.1f}x" for r in ratios)
-        + f"; of the medians {cdist_row.seconds / tool_row.seconds:.1f}x"
+        + ", ".join(f"{r:.3g}x" for r in ratios)
+        + f"; of the medians {cdist_row.seconds / tool_row.seconds:.3g}x"
     )
 
 
