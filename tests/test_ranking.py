@@ -213,3 +213,85 @@ def test_small_rankings_and_the_enterprise_view_stay_in_one_piece(engine: Engine
     (view,) = engine.rank_parts(options, lambda part: part, jobs=4, min_pairs=0)
     assert view.enterprise_view == engine.rank(options).enterprise_view
     assert Shortlist.join([view], options) is view
+
+
+def _select(keys: np.ndarray, parts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    keep = _best(keys, size)
+    return np.take_along_axis(keys, keep, axis=1), np.take_along_axis(parts, keep[:, :, None], 1)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_merging_a_block_into_full_pools_equals_selecting_over_everything(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from implant_match import ranking
+    from implant_match.ranking import PAIR_PARTS, _merge
+    from implant_match.scoring import RawParts
+
+    monkeypatch.setattr(ranking, "MERGE_SHARE", 1.0)  # however many contend
+
+    rng = np.random.default_rng(seed)
+    needs, width, size = int(rng.integers(1, 8)), int(rng.integers(1, 40)), int(rng.integers(1, 9))
+
+    def block(start: int) -> tuple[np.ndarray, RawParts, np.ndarray]:
+        # few distinct values (ties broken by id), some below zero, some ruled out
+        choices = [-3.0, 0.0, 2e-7, 1e-6, 12.4999996, 12.5, 12.5000004, 99.9]
+        values = rng.choice(choices, (needs, width))
+        values[rng.random((needs, width)) < 0.2] = -np.inf
+        raw = RawParts(*(rng.random((needs, width)) for _ in PAIR_PARTS), values > -np.inf)
+        return values, raw, np.arange(start, start + width)
+
+    def parts_of(raw: RawParts) -> np.ndarray:
+        return np.stack([getattr(raw, p) for p in PAIR_PARTS], axis=2)
+
+    # either block may hold the lower ids, which win ties of rounded scores
+    starts = [0, width] if rng.random() < 0.5 else [width, 0]
+    first, raw, columns = block(starts[0])
+    keys, parts = _select(_keys(first, columns), parts_of(raw), min(size, width))
+    if keys.shape[1] < size:  # pools are full once they hold ``size`` slots
+        return
+    second, raw, columns = block(starts[1])
+    expected = _select(
+        np.concatenate([keys, _keys(second, columns)], axis=1),
+        np.concatenate([parts, parts_of(raw)], axis=1),
+        size,
+    )
+    merged = _merge(keys, parts, second, raw, columns)
+    assert merged is not None
+    assert np.array_equal(merged[0], expected[0])
+    assert np.array_equal(merged[1], expected[1])
+
+
+def test_the_pool_is_the_same_merged_or_selected_block_by_block(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from implant_match import ranking, scoring
+
+    monkeypatch.setattr(scoring, "CHUNK", 3)  # many blocks for the bundled data
+    needs = engine.select_needs(RankOptions())
+    pools = []
+    for share in (-1.0, 1.0):  # never merge; always merge once pools are full
+        monkeypatch.setattr(ranking, "MERGE_SHARE", share)
+        pools.append(engine.pool(needs, Weights(), 4))
+    assert np.array_equal(pools[0].keys, pools[1].keys)
+    assert np.array_equal(pools[0].parts, pools[1].parts)
+
+
+def test_scores_clamped_to_zero_tie_by_id_when_merged(monkeypatch: pytest.MonkeyPatch) -> None:
+    # below zero a score keys as zero: a lower id at -3 beats a higher id at 0.0
+    from implant_match import ranking
+    from implant_match.ranking import PAIR_PARTS, _merge
+    from implant_match.scoring import RawParts
+
+    monkeypatch.setattr(ranking, "MERGE_SHARE", 1.0)
+
+    def raw(values: list[float]) -> RawParts:
+        array = np.array([values])
+        return RawParts(*(array.copy() for _ in PAIR_PARTS), np.ones_like(array, dtype=bool))
+
+    pooled = np.array([[99.9, 0.0]])
+    keys = _keys(pooled, np.array([5, 6]))
+    parts = np.stack([pooled] * len(PAIR_PARTS), axis=2)
+    merged = _merge(keys, parts, np.array([[-3.0, -3.0]]), raw([-3.0, -3.0]), np.array([0, 9]))
+    assert merged is not None
+    assert Pool(*merged).rows().tolist() == [[5, 0]]  # 9 loses the tie, 6 is pushed out

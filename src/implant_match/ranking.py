@@ -226,7 +226,16 @@ class Engine:
             pool.target_parts = _parts(raw)[:, 0]
             pool.target_ahead = np.zeros(len(rows), dtype=np.int64)
         for block, raw in self.scorer.blocks(rows):
-            block_keys = _keys(_scores(raw, weights, min_score), np.arange(block.start, block.stop))
+            block_scores = _scores(raw, weights, min_score)
+            columns = np.arange(block.start, block.stop)
+            if pool.target_keys is None and keys.shape[1] >= size:
+                # every row's pool is full: only the few scores that can beat its last
+                # candidate are keyed and merged in
+                merged = _merge(keys, parts, block_scores, raw, columns)
+                if merged is not None:
+                    keys, parts = merged
+                    continue
+            block_keys = _keys(block_scores, columns)
             if pool.target_keys is not None:
                 pool.target_ahead += (block_keys > pool.target_keys[:, None]).sum(axis=1)
             pick = _best(block_keys, size)
@@ -481,6 +490,48 @@ def _keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     keys |= (ROW_MASK - rows.astype(np.int64))[None, :]
     keys[left_out] = -1
     return keys
+
+
+MERGE_SHARE = 0.1  # above this share of a block's pairs as contenders, select as usual
+
+
+def _merge(
+    keys: np.ndarray, parts: np.ndarray, scores: np.ndarray, raw: RawParts, columns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Full pools (``keys`` best first) updated with a block's ``scores``, or None when too
+    many of them contend (the caller then selects over the whole block).
+
+    A pair whose score rounds below the units of its row's last key cannot enter (keys
+    order by units first), so only pairs scoring at least one unit under it are keyed:
+    with the keys ``_keys`` gives them, the result is that of selecting over all pairs.
+    """
+    size = keys.shape[1]
+    last = keys[:, -1]
+    units = last >> ROW_BITS  # of the last candidate; 0 where scores clamp to it (or empty)
+    floor = np.where(units >= 1, (units - 1) / _UNITS, -np.inf)
+    contend = scores >= floor[:, None]  # -inf scores (ruled out) never contend
+    r, c = np.nonzero(contend)
+    if len(r) > MERGE_SHARE * scores.size:
+        return None
+    new_keys = _keys(scores[r, c][None, :], columns[c])[0]
+    beats = new_keys > last[r]
+    r, c, new_keys = r[beats], c[beats], new_keys[beats]
+    if not len(r):
+        return keys, parts
+    new_parts = np.stack([getattr(raw, p)[r, c] for p in PAIR_PARTS], axis=1)
+    # each touched row: its pool and its newcomers, best first, cut back to ``size``
+    rows = np.unique(r)
+    slot = np.searchsorted(rows, r)
+    pooled = np.concatenate([keys[rows].reshape(-1), new_keys])
+    owner = np.concatenate([np.repeat(np.arange(len(rows)), size), slot])
+    order = np.lexsort((-pooled, owner))
+    starts = np.searchsorted(owner[order], np.arange(len(rows)))
+    chosen = order[(starts[:, None] + np.arange(size)[None, :]).reshape(-1)]
+    everything = np.concatenate([parts[rows].reshape(-1, len(PAIR_PARTS)), new_parts])
+    keys, parts = keys.copy(), parts.copy()
+    keys[rows] = pooled[chosen].reshape(len(rows), size)
+    parts[rows] = everything[chosen].reshape(len(rows), size, len(PAIR_PARTS))
+    return keys, parts
 
 
 def _decode_scores(keys: np.ndarray) -> np.ndarray:
