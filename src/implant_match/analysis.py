@@ -392,12 +392,17 @@ class GramTable:
                 map(word_ids.__getitem__, itertools.chain.from_iterable(d.words for d in block)),
                 dtype=np.int64,
             )
-            fresh = [
-                [gram_ids.setdefault(g, len(gram_ids)) for g in _word_grams(w, size)]
-                for w in itertools.islice(word_ids, seen, None)
-            ]
+            # the new words' n-grams, end to end; new n-grams numbered in order of first
+            # appearance (their distinct values found in C, then a lookup each in C)
+            fresh = [_word_grams(w, size) for w in itertools.islice(word_ids, seen, None)]
+            cut = list(itertools.chain.from_iterable(fresh))
+            for gram in dict.fromkeys(cut):
+                if gram not in gram_ids:
+                    gram_ids[gram] = len(gram_ids)
             lengths = np.concatenate([lengths, [len(g) for g in fresh]]).astype(np.int64)
-            flat = np.concatenate([flat, [g for grams in fresh for g in grams]]).astype(np.int64)
+            flat = np.concatenate(
+                [flat, np.fromiter(map(gram_ids.__getitem__, cut), dtype=np.int64, count=len(cut))]
+            )
             starts = np.cumsum(lengths) - lengths
             # every occurrence of a word contributes each of that word's n-grams
             spread = lengths[occurrences]
