@@ -33,8 +33,6 @@ _FOLDS = {
 _ELIDED = r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'"
 _ELISION = re.compile(_ELIDED)
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-# an elision (captured as "") or a word: the words that _ELISION then _NON_WORD leave
-_ELISION_OR_WORD = re.compile(_ELIDED + r"|([0-9a-z]+)")
 _SEPARATOR = "\x00"  # between texts folded together: no word character, composes with nothing
 
 # Function words that carry no evidence, accent-folded. Kept short on purpose: words such
@@ -50,12 +48,20 @@ STOP_WORDS = frozenset(
     sa se selon ses si sien soi soit son sont sous sur t ta te tes toi ton tous tout toute
     toutes tres tu un une unes uns vers via voici voila vos votre vous y ont sera seront etc
     cas dont ainsi tel telle tels telles deux trois plusieurs toujours souvent ici la-bas
+    jusqu lorsqu puisqu quoiqu presqu
     """.split()
 )
 
-# what ``words`` leaves out: stop words and single letters (single digits are kept); the
-# words found are runs of [0-9a-z], or "" for an elision in ``words_of_many``
+# what ``words`` leaves out: stop words and single letters (single digits are kept). So an
+# elided word ("l'", "qu'", "jusqu'") is left out whether its apostrophe is read as the end
+# of an elision or as a space between words, which ``words_of_many`` does.
 _DROPPED = STOP_WORDS | {""} | set("abcdefghijklmnopqrstuvwxyz")
+# folded ASCII text to words: every character but [0-9a-z] and the separator becomes a space
+_SPACES = str.maketrans(
+    {chr(i): " " for i in range(128) if not chr(i).isalnum() and chr(i) != _SEPARATOR}
+    | {c: " " for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+)
+_NON_WORD_NOR_SEPARATOR = re.compile(r"[^0-9a-z\x00]+")
 
 
 def fold(text: str) -> str:
@@ -96,8 +102,9 @@ def words_of_many(texts: Sequence[str]) -> list[list[str]]:
 
     The texts are joined by a character that no step reads as part of a word or composes
     with, so that normalisation, case folding and the accent table run once over the
-    corpus instead of once per text (most of the cost for short texts); one expression
-    then skips elisions and finds the words.
+    corpus instead of once per text (most of the cost for short texts); a translation
+    table then turns every character but [0-9a-z] into a space, apostrophes included
+    (what they elided is a stop word or a single letter, left out anyway).
     """
     if not texts:
         return []
@@ -105,11 +112,16 @@ def words_of_many(texts: Sequence[str]) -> list[list[str]]:
     if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
         return [words(text) for text in texts]
     folded = _fold_table(unicodedata.normalize("NFC", joined).casefold())
-    parts = folded.split(_SEPARATOR)
     if not folded.isascii():
-        parts = [_strip_marks(part) for part in parts]
+        folded = _SEPARATOR.join([_strip_marks(part) for part in folded.split(_SEPARATOR)])
+    # words are the runs of [0-9a-z]: everything else becomes a space (a table lookup per
+    # character when the folded corpus is ASCII, as French text is), then str.split
+    if folded.isascii():
+        spaced = folded.translate(_SPACES)
+    else:
+        spaced = _NON_WORD_NOR_SEPARATOR.sub(" ", folded)
     dropped = _DROPPED
-    return [[w for w in _ELISION_OR_WORD.findall(part) if w not in dropped] for part in parts]
+    return [[w for w in part.split() if w not in dropped] for part in spaced.split(_SEPARATOR)]
 
 
 @lru_cache(maxsize=200_000)
