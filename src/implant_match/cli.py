@@ -253,7 +253,11 @@ def _engine(
     lexicon_file = _lexicon_path(paths, lexicon)
     # a big data file is parsed in a child while this process imports the heavy modules
     # below and reads the lexicon (only when more than one process may work)
-    overlapped = prefetch_data(paths, resolve_jobs(jobs) - 1)
+    try:
+        spare = resolve_jobs(jobs) - 1
+    except UsageError:  # a bad IMPLANT_MATCH_JOBS: said by the commands that use workers
+        spare = 0
+    overlapped = prefetch_data(paths, spare)
 
     from implant_match.cache import cached_engine
     from implant_match.dataset import load_dataset
