@@ -1,10 +1,12 @@
-"""Corpus analysis: the n-gram table gathered with arrays equals per-document counting, and
-typo folding finds what comparing every pair of words finds."""
+"""Corpus analysis: the n-gram table gathered with arrays equals per-document counting,
+typo folding finds what comparing every pair of words finds, and documents analysed in
+several processes come out as in one."""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -40,6 +42,36 @@ def test_gram_table_counts_each_document_as_a_counter_would(
     frequency = table.document_frequency()
     for g, term in enumerate(table.vocabulary[:50]):
         assert frequency[g] == sum(term in doc.grams for doc in docs)
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_documents_analysed_in_several_processes_are_those_of_one(
+    jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    needs, enterprises = random_documents(5, needs=7, enterprises=20)
+    dataset = make_dataset(tmp_path, needs=needs, enterprises=enterprises)
+    alone = analyse_dataset(dataset, load_lexicon())
+    forked: list[int] = []
+    fork_map = analysis.fork_map
+
+    def counted_fork_map(*args: Any) -> Any:
+        forked.append(args[2])
+        return fork_map(*args)
+
+    monkeypatch.setattr(analysis, "fork_map", counted_fork_map)
+    assert analyse_dataset(dataset, load_lexicon(), jobs).needs.keys() == alone.needs.keys()
+    assert forked == []  # a small corpus is analysed in this process
+    monkeypatch.setattr(analysis, "PARALLEL_DOCUMENTS", 1)
+    shared = analyse_dataset(dataset, load_lexicon(), jobs)
+    assert forked == [jobs]
+    for kind in ("needs", "enterprises", "actors"):
+        one, many = getattr(alone, kind), getattr(shared, kind)
+        assert list(many) == list(one) and len(one) > 0
+        for key, doc in one.items():
+            assert vars(many[key]) == vars(doc), (kind, key)
+    assert list(shared.idf.items()) == list(alone.idf.items())
+    assert shared.grams.vocabulary == alone.grams.vocabulary
+    assert shared.need_keywords == alone.need_keywords
 
 
 @pytest.mark.parametrize("weights", [(2.0, 1.0, 2.0), (1.0, 1.0, 1.5), (0.3, 1.0, 2.0)])

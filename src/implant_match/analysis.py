@@ -26,12 +26,14 @@ import numpy as np
 from implant_match.dataset import Dataset
 from implant_match.lexicon import Lexicon
 from implant_match.models import Enterprise, LocalActor, Need
+from implant_match.runtime import fork_map, split
 from implant_match.text import stem, words, words_of_many
 
 GRAM_SIZE = 4
 DOC_CHUNK = 4096  # documents whose n-grams are counted at once
 MIN_TYPO_LENGTH = 7  # shorter words are too often real words one letter apart
 TRUSTED_COUNT = 1_000_000  # lexicon and alias words are known to be spelled right
+PARALLEL_DOCUMENTS = 4_000  # below this many, forking costs more than it saves
 
 NEED_FIELDS = {"title": 2.0, "description": 1.0, "keywords": 2.0}
 ENTERPRISE_FIELDS = {"name": 1.0, "description": 1.0, "keywords": 1.5}
@@ -471,8 +473,13 @@ def actor_texts(actor: LocalActor) -> list[tuple[str, float]]:
     return [(actor.name, 1.0), (actor.description or "", 1.0)]
 
 
-def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
-    """Analyse every text of the dataset against one shared, typo-folded vocabulary."""
+def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analysis:
+    """Analyse every text of the dataset against one shared, typo-folded vocabulary.
+
+    The vocabulary (typo corrections, lexicon matcher) is built here; with ``jobs`` above
+    1 and ``PARALLEL_DOCUMENTS`` documents or more, the documents are then analysed in
+    that many processes (forked, sharing the vocabulary), with the same result.
+    """
     needs = {n.id: need_texts(n) for n in dataset.needs}
     enterprises = {e.id: enterprise_texts(e) for e in dataset.enterprises}
     actors = {
@@ -528,9 +535,21 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon) -> Analysis:
     def document(texts: list[tuple[str, float]]) -> Analysed:
         return _weighted((analyse(text), weight) for text, weight in texts)
 
-    analysed_needs = {k: document(v) for k, v in needs.items()}
-    analysed_enterprises = {k: document(v) for k, v in enterprises.items()}
-    analysed_actors = {k: document(v) for k, v in actors.items()}
+    def documents(run: Sequence[list[tuple[str, float]]]) -> list[Analysed]:
+        return [document(texts) for texts in run]
+
+    sources = [*needs.values(), *enterprises.values(), *actors.values()]
+    if jobs > 1 and len(sources) >= PARALLEL_DOCUMENTS:
+        runs = fork_map(documents, split(sources, jobs), jobs)
+        analysed = [doc for run in runs for doc in run]
+    else:
+        analysed = documents(sources)
+    del sources
+    ends = itertools.accumulate([len(needs), len(enterprises)])
+    at_needs, at_actors = next(ends), next(ends)
+    analysed_needs = dict(zip(needs, analysed[:at_needs], strict=True))
+    analysed_enterprises = dict(zip(enterprises, analysed[at_needs:at_actors], strict=True))
+    analysed_actors = dict(zip(actors, analysed[at_actors:], strict=True))
     keywords = {}
     for need in dataset.needs:
         items = []

@@ -281,7 +281,7 @@ def _engine(
         dataset: Dataset = load_dataset(paths, warnings=False)
         if isinstance(lexicon_or_error, DataError):
             raise lexicon_or_error
-        return Engine(dataset, lexicon_or_error)
+        return Engine(dataset, lexicon_or_error, spare + 1)
 
     try:
         return cached_engine(paths, lexicon_file, build)

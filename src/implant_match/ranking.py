@@ -101,11 +101,12 @@ T = TypeVar("T")
 class Engine:
     """A dataset analysed once, ready to rank, explain and score many times."""
 
-    def __init__(self, dataset: Dataset, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, dataset: Dataset, lexicon: Lexicon | None = None, jobs: int = 1) -> None:
+        """Analyse and index ``dataset`` (its texts analysed in ``jobs`` processes)."""
         self.dataset = dataset
         self.lexicon = lexicon or load_lexicon()
         with paused_gc():  # many small objects, no cycles
-            self.analysis: Analysis = analyse_dataset(dataset, self.lexicon)
+            self.analysis: Analysis = analyse_dataset(dataset, self.lexicon, jobs)
             self.scorer = Scorer(dataset, self.analysis)
         if not self.scorer.dense:  # large corpus: the vectors now hold what explanations need
             self.analysis.release_vectors_sources()
@@ -301,14 +302,10 @@ class Engine:
         pool = self.pool(needs, options.weights, pool_size)
         self._remember(needs, pool, options.top)
         stability = self._stability(pool, np.arange(options.top)[None, :], options)
-        lists = pool.lists()
+        lists = pool.lists(options.top)
         prepare_actor_links(
             self.scorer,
-            (
-                (j, need.territory)
-                for need, top in zip(needs, lists, strict=True)
-                for _, j in top[: options.top]
-            ),
+            ((j, need.territory) for need, top in zip(needs, lists, strict=True) for _, j in top),
         )
         shortlists = []
         for r, (need, candidates, eligible) in enumerate(
@@ -320,7 +317,7 @@ class Engine:
                     rank,
                     None if stability is None else float(stability[r, rank - 1]),
                 )
-                for rank, (score, j) in enumerate(candidates[: options.top], start=1)
+                for rank, (score, j) in enumerate(candidates, start=1)
                 if score >= options.min_score
             )
             shortlists.append(NeedShortlist(need, self.is_priority(need), ranked, eligible))
@@ -453,14 +450,16 @@ class Pool:
 
     def rows(self) -> np.ndarray:
         """Enterprise row of each slot, -1 where empty."""
-        return np.where(self.keys >= 0, ROW_MASK - (self.keys & ROW_MASK), -1)
+        return _decode_rows(self.keys)
 
     def scores(self) -> np.ndarray:
         return _decode_scores(self.keys)
 
-    def lists(self) -> list[list[tuple[float, int]]]:
-        """Per need: (score, enterprise row) of each candidate, best first."""
-        rows, scores, valid = self.rows().tolist(), self.scores().tolist(), self.keys >= 0
+    def lists(self, limit: int | None = None) -> list[list[tuple[float, int]]]:
+        """Per need: (score, enterprise row) of each candidate, best first (the first
+        ``limit`` only, if given)."""
+        keys = self.keys[:, :limit]
+        rows, scores, valid = _decode_rows(keys).tolist(), _decode_scores(keys).tolist(), keys >= 0
         return [
             [(s, j) for s, j, ok in zip(srow, jrow, vrow, strict=True) if ok]
             for srow, jrow, vrow in zip(scores, rows, valid.tolist(), strict=True)
@@ -532,6 +531,10 @@ def _merge(
     keys[rows] = pooled[chosen].reshape(len(rows), size)
     parts[rows] = everything[chosen].reshape(len(rows), size, len(PAIR_PARTS))
     return keys, parts
+
+
+def _decode_rows(keys: np.ndarray) -> np.ndarray:
+    return np.where(keys >= 0, ROW_MASK - (keys & ROW_MASK), -1)
 
 
 def _decode_scores(keys: np.ndarray) -> np.ndarray:
