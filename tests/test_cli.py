@@ -259,7 +259,7 @@ def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) ->
     assert "IMPLANT_MATCH_JOBS='many' is not a whole number" in err
     code, _, err = run("rank", "--jobs", "-2", *DATA_ARGS)
     assert code == 2 and "--jobs" in err
-    # commands that never rank in workers do not trip over it
+    # commands that only load and analyse faster with it do not trip over it
     code, out, err = run("explain", "unir", "formation-francais-refugies-lyon", *DATA_ARGS)
     assert code == 0 and "unir" in out.lower(), err
 

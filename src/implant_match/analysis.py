@@ -545,8 +545,8 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
     else:
         analysed = documents(sources)
     del sources
-    ends = itertools.accumulate([len(needs), len(enterprises)])
-    at_needs, at_actors = next(ends), next(ends)
+    at_needs = len(needs)
+    at_actors = at_needs + len(enterprises)
     analysed_needs = dict(zip(needs, analysed[:at_needs], strict=True))
     analysed_enterprises = dict(zip(enterprises, analysed[at_needs:at_actors], strict=True))
     analysed_actors = dict(zip(actors, analysed[at_actors:], strict=True))
