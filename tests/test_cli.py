@@ -236,10 +236,11 @@ def test_pre_commit_hook_is_declared() -> None:
 def test_workers_change_nothing_in_rank_and_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from implant_match import loading, ranking
+    from implant_match import analysis, loading, ranking
 
     monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 0)  # fork even for the small bundled data
     monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)  # and parse its files in children
+    monkeypatch.setattr(analysis, "PARALLEL_DOCUMENTS", 1)  # and analyse its texts in them
     outputs: dict[str, list[str | bytes]] = {}
     for jobs in ("1", "2", "3"):
         _, json_out, _ = run("rank", "--format", "json", "--jobs", jobs, *DATA_ARGS)
