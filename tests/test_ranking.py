@@ -154,13 +154,15 @@ def test_pool_selection_is_exact_with_ties(table: list[list[int]], size: int, bl
             [keys, np.take_along_axis(block_keys, _best(block_keys, size), axis=1)], axis=1
         )
         keys = np.take_along_axis(keys, _best(keys, size), axis=1)
-    got = Pool(keys, np.zeros((*keys.shape, 4))).lists()
+    pool = Pool(keys, np.zeros((*keys.shape, 4)))
+    got, shown = pool.lists(), pool.lists(limit=3)
     for r in range(len(table)):
         expected = sorted(
             ((float(scores[r, j]), j) for j in range(width) if np.isfinite(scores[r, j])),
             key=lambda x: (-x[0], x[1]),
         )[:size]
         assert got[r] == expected
+        assert shown[r] == expected[:3]  # the first candidates only, as rank shows them
 
 
 def test_enterprise_view_rank_is_its_place_in_the_need_list(
