@@ -20,7 +20,8 @@ from .factories import ROOT, bundled, write_dataset
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("IMPLANT_MATCH_UPDATE_GOLDEN") == "1"
-DATA_ARGS = ["--needs", str(bundled().needs), "--enterprises", str(bundled().enterprises)]
+NEEDS, ENTERPRISES = bundled().needs, bundled().enterprises
+DATA_ARGS = ["--needs", str(NEEDS), "--enterprises", str(ENTERPRISES)]
 ENV = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
 
 
@@ -280,3 +281,114 @@ def test_a_reader_that_stops_early_ends_the_run_quietly(output: str) -> None:
         err = process.stderr.read()
         assert process.wait(timeout=120) == 0
     assert err == b""
+
+
+needs_fork = pytest.mark.skipif(
+    not __import__("implant_match.runtime").runtime.can_fork(),
+    reason="children are forked on Linux only",
+)
+
+
+@pytest.fixture
+def spied_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Files parsed in this process; a child's parses stay in the child. Every file is
+    worth a child here, and there are three processes to use."""
+    from implant_match import loading
+
+    parsed_here: list[Path] = []
+    load = loading._load
+
+    def spy(path: Path, name: str) -> loading.Document:
+        parsed_here.append(path)
+        return load(path, name)
+
+    monkeypatch.setattr(loading, "_load", spy)
+    monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)
+    monkeypatch.setenv("IMPLANT_MATCH_JOBS", "3")
+    monkeypatch.setenv("IMPLANT_MATCH_CACHE", "off")
+    return parsed_here
+
+
+@needs_fork
+@pytest.mark.parametrize(
+    ("args", "children"),
+    [
+        (["rank", "--format", "json", *DATA_ARGS], 2),
+        (["--debug", "rank", f"--enterprises={ENTERPRISES}", f"--needs={NEEDS}"], 2),
+        (["rank", "-j2", *DATA_ARGS], 1),  # one spare process: the bigger file
+        (["export", "-", "--jobs", "3", *DATA_ARGS], 2),
+        (["explain", "unir", "formation-francais-refugies-lyon", *DATA_ARGS], 2),
+        (["gaps", *DATA_ARGS], 2),
+    ],
+)
+def test_the_files_parsed_before_typer_starts_are_those_the_command_loads(
+    args: list[str], children: int, spied_parses: list[Path]
+) -> None:
+    from implant_match import cli, loading
+
+    bigger = max([NEEDS, ENTERPRISES], key=lambda p: p.stat().st_size)
+    try:
+        cli.prefetch_early(args)
+        early = {path for path, _ in loading._prefetched}
+        code, out, err = run(*args)
+    finally:
+        loading.cancel_prefetches()
+    assert early == ({NEEDS, ENTERPRISES} if children == 2 else {bigger})
+    assert code == 0 and out, err
+    assert set(spied_parses) == {NEEDS, ENTERPRISES} - early  # the others came from children
+
+
+@needs_fork
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", *DATA_ARGS],  # does not build an engine
+        ["schema", "needs"],
+        ["rank", "--help", *DATA_ARGS],
+        ["rank", "--jobs", "1", *DATA_ARGS],  # no spare process
+        ["rank", "-j1", *DATA_ARGS],
+        ["rank", "--jobs", "two", *DATA_ARGS],  # typer says what is wrong
+        ["rank", "--needs"],
+        ["--", "rank", *DATA_ARGS],
+    ],
+)
+def test_nothing_is_parsed_early_for_other_command_lines(
+    args: list[str], spied_parses: list[Path]
+) -> None:
+    from implant_match import cli, loading
+
+    cli.prefetch_early(args)
+    assert not loading._prefetched
+
+
+@needs_fork
+def test_a_usage_error_stops_the_early_child(
+    monkeypatch: pytest.MonkeyPatch, spied_parses: list[Path]
+) -> None:
+    from implant_match import cli, loading
+
+    class Ended(Exception):
+        pass
+
+    def ended(code: object) -> None:
+        raise Ended(code)
+
+    started: list[int] = []
+    prefetch_early = cli.prefetch_early
+
+    def spy(args: list[str]) -> None:
+        prefetch_early(args)
+        started.append(len(loading._prefetched))
+
+    monkeypatch.setattr(cli, "_exit", ended)
+    monkeypatch.setattr(cli, "prefetch_early", spy)
+    monkeypatch.setattr(sys, "argv", ["implant-match", "rank", "--top", "none", *DATA_ARGS])
+    try:
+        with pytest.raises(Ended) as end:
+            cli.main()
+    finally:
+        import gc
+
+        gc.enable()  # main turns the collector off for the process
+    assert end.value.args == (2,)
+    assert started == [2] and not loading._prefetched

@@ -842,3 +842,17 @@ def test_prefetch_data_starts_at_most_the_children_allowed_biggest_first() -> No
     assert not loading._prefetched
     data = dataset.load_dataset(paths)  # nothing left over: both parsed here
     assert data.needs and data.enterprises
+
+
+@needs_fork
+@pytest.mark.usefixtures("prefetch_any_size")
+def test_prefetch_data_counts_the_children_an_earlier_call_started() -> None:
+    paths = dataset.DataPaths(VALID_NEEDS, VALID_ENTERPRISES)
+    try:
+        assert loading.prefetch_data(paths, children=1)
+        assert loading.prefetch_data(paths, children=1)  # still being parsed: said so
+        assert len(loading._prefetched) == 1  # and no second child
+        assert loading.prefetch_data(paths, children=2)
+        assert len(loading._prefetched) == 2
+    finally:
+        loading.cancel_prefetches()

@@ -426,12 +426,13 @@ def prefetch(path: Path, display: str | None = None) -> bool:
 
 def prefetch_data(paths: DataPaths, children: int) -> bool:
     """:func:`prefetch` the data files worth it, biggest first, in at most ``children``
-    children. Whether any was started."""
-    started = 0
-    for path, display in sorted(
+    children (counting those an earlier call started). Whether any file is being parsed."""
+    files = sorted(
         [(paths.needs, paths.needs_display), (paths.enterprises, paths.enterprises_display)],
         key=lambda item: -_size_of(item[0]),
-    ):
+    )
+    started = sum(file in _prefetched for file in files)
+    for path, display in files:
         if started < children and prefetch(path, display):
             started += 1
     return started > 0
