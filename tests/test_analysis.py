@@ -28,7 +28,7 @@ def test_gram_table_counts_each_document_as_a_counter_would(
     corpus = analyse_dataset(dataset, load_lexicon())
     docs = [*corpus.needs.values(), *corpus.enterprises.values()]
     monkeypatch.setattr(analysis, "DOC_CHUNK", chunk)  # documents split across chunks
-    table = GramTable.build(docs)
+    table = GramTable.build([doc.words for doc in docs])
     assert len(table.indptr) == len(docs) + 1
     for i, doc in enumerate(docs):
         row = slice(table.indptr[i], table.indptr[i + 1])
@@ -62,8 +62,17 @@ def test_documents_analysed_in_several_processes_are_those_of_one(
     assert analyse_dataset(dataset, load_lexicon(), jobs).needs.keys() == alone.needs.keys()
     assert forked == []  # a small corpus is analysed in this process
     monkeypatch.setattr(analysis, "PARALLEL_DOCUMENTS", 1)
+    built_here: list[int] = []  # n-gram tables counted in this process (a child's stay there)
+    build = GramTable.build
+
+    def counted_build(docs: Any) -> GramTable:
+        built_here.append(len(docs))
+        return build(docs)
+
+    monkeypatch.setattr(GramTable, "build", counted_build)
     shared = analyse_dataset(dataset, load_lexicon(), jobs)
     assert forked == [jobs]
+    assert built_here == []  # counted in a child of its own
     for kind in ("needs", "enterprises", "actors"):
         one, many = getattr(alone, kind), getattr(shared, kind)
         assert list(many) == list(one) and len(one) > 0
@@ -71,6 +80,8 @@ def test_documents_analysed_in_several_processes_are_those_of_one(
             assert vars(many[key]) == vars(doc), (kind, key)
     assert list(shared.idf.items()) == list(alone.idf.items())
     assert shared.grams.vocabulary == alone.grams.vocabulary
+    for array in ("indptr", "indices", "counts"):
+        assert np.array_equal(getattr(shared.grams, array), getattr(alone.grams, array))
     assert shared.need_keywords == alone.need_keywords
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from implant_match.dataset import Dataset
 from implant_match.lexicon import Lexicon
 from implant_match.models import Enterprise, LocalActor, Need
-from implant_match.runtime import fork_map, split
+from implant_match.runtime import ForkedCall, fork_map, split
 from implant_match.text import stem, words, words_of_many
 
 GRAM_SIZE = 4
@@ -378,7 +378,8 @@ class GramTable:
     counts: np.ndarray  # int32
 
     @classmethod
-    def build(cls, docs: Sequence[Analysed], size: int = GRAM_SIZE) -> GramTable:
+    def build(cls, docs: Sequence[Sequence[str]], size: int = GRAM_SIZE) -> GramTable:
+        """The table of documents given as their words (folded, typo-corrected)."""
         word_ids: dict[str, int] = {}
         gram_ids: dict[str, int] = {}
         lengths = np.zeros(0, dtype=np.int64)  # n-grams per distinct word
@@ -388,11 +389,10 @@ class GramTable:
             block = docs[start : start + DOC_CHUNK]
             seen = len(word_ids)
             # ids in order of first appearance: new words found in C, then numbered
-            for word in dict.fromkeys(itertools.chain.from_iterable(d.words for d in block)):
+            for word in dict.fromkeys(itertools.chain.from_iterable(block)):
                 word_ids.setdefault(word, len(word_ids))
             occurrences = np.fromiter(
-                map(word_ids.__getitem__, itertools.chain.from_iterable(d.words for d in block)),
-                dtype=np.int64,
+                map(word_ids.__getitem__, itertools.chain.from_iterable(block)), dtype=np.int64
             )
             # the new words' n-grams, end to end; new n-grams numbered in order of first
             # appearance (their distinct values found in C, then a lookup each in C)
@@ -412,9 +412,7 @@ class GramTable:
                 np.cumsum(spread) - spread, spread
             )
             grams = flat[np.repeat(starts[occurrences], spread) + offsets]
-            doc_of = np.repeat(
-                np.arange(len(block), dtype=np.int64), [len(doc.words) for doc in block]
-            )
+            doc_of = np.repeat(np.arange(len(block), dtype=np.int64), [len(doc) for doc in block])
             width = max(len(gram_ids), 1)
             keys, found = np.unique(np.repeat(doc_of, spread) * width + grams, return_counts=True)
             indices.append((keys % width).astype(np.int32))
@@ -538,8 +536,20 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
     def documents(run: Sequence[list[tuple[str, float]]]) -> list[Analysed]:
         return [document(texts) for texts in run]
 
+    def gram_table() -> GramTable:
+        # n-grams read only the corrected words: no document needs analysing first
+        return GramTable.build(
+            [
+                [fixed_of[w] for text, _ in texts for w in raw_words[text]]
+                for texts in (*needs.values(), *enterprises.values())
+            ]
+        )
+
     sources = [*needs.values(), *enterprises.values(), *actors.values()]
+    pending: ForkedCall[GramTable] | None = None
     if jobs > 1 and len(sources) >= PARALLEL_DOCUMENTS:
+        # the n-gram table is counted in a child of its own meanwhile, not after them
+        pending = ForkedCall.start(gram_table)
         runs = fork_map(documents, split(sources, jobs), jobs)
         analysed = [doc for run in runs for doc in run]
     else:
@@ -563,7 +573,9 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
     df: Counter[str] = Counter()
     for doc in (*analysed_needs.values(), *analysed_enterprises.values()):
         df.update(doc.terms.keys())
-    grams = GramTable.build([*analysed_needs.values(), *analysed_enterprises.values()])
+    grams = pending.result()[1] if pending is not None else None
+    if grams is None:  # counted here: one process, or the child could not deliver
+        grams = gram_table()
     df.update(dict(zip(grams.vocabulary, grams.document_frequency().tolist(), strict=True)))
     total = len(analysed_needs) + len(analysed_enterprises)
     idf = {term: math.log((1 + total) / (1 + count)) + 1.0 for term, count in df.items()}
