@@ -70,6 +70,30 @@ def test_vectorised_scores_equal_the_per_pair_reference(
     assert checked > 20
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("cells", [1, 500, 10**9])  # a slice per need, a few, one
+def test_n_gram_cosines_through_dense_slices_are_the_sparse_product(
+    seed: int, cells: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bit for bit: the same terms summed in the same order, zeros left out."""
+    dataset = dataset_from(seed, tmp_path, needs=9, enterprises=30)
+    monkeypatch.setattr(scoring, "GRAM_DENSE_CELLS", cells)
+    scorer = Scorer(dataset, Engine(dataset).analysis, dense=False)
+    rows = np.array([5, 0, 3, 8, 1, 2, 7])  # not in order, some left out
+    side = scorer._need_side(rows)
+    shared = 0
+    for block in (slice(0, 30), slice(4, 17), slice(29, 30)):
+        _, grams = scorer._cosines(side, block)
+        expected = scoring.product(side.grams, scorer.enterprise_grams[block])
+        assert grams.shape == expected.shape
+        assert np.array_equal(grams, expected)
+        shared += int((expected > 0).sum())
+    assert shared > 100
+    assert side.gram_slices is not None
+    slices = len(side.gram_slices)
+    assert slices == 7 if cells == 1 else slices == 1 if cells == 10**9 else 1 < slices < 7
+
+
 def test_chunking_does_not_change_the_top_lists(tmp_path: Path) -> None:
     engine = Engine(dataset_from(7, tmp_path, needs=8, enterprises=40))
     needs = list(engine.dataset.needs)

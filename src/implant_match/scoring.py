@@ -189,7 +189,7 @@ def link_strength(
 # -- the vectorised scorer ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _NeedSide:
     """The need rows of the matrices, taken once for all the blocks of a ranking."""
 
@@ -199,6 +199,22 @@ class _NeedSide:
     items: Matrix
     territory: np.ndarray
     valid: np.ndarray
+    gram_slices: list[_GramSlice] | None = None  # made by the first sparse block
+
+
+@dataclass(frozen=True)
+class _GramSlice:
+    """Some of the needs' n-gram rows as a dense (n-grams they hold x needs) array.
+
+    The n-gram cosine of a block is then a sparse-times-dense product over the n-grams
+    these needs hold only (a few thousand of the corpus's), instead of a sparse product
+    whose output (nearly every pair shares some n-gram) is built entry by entry. Every
+    cosine is the same sum, in the same order: the skipped terms are exact zeros.
+    """
+
+    rows: slice  # of the side's needs
+    columns: np.ndarray  # corpus n-gram -> row of ``dense``, -1 when no need here holds it
+    dense: np.ndarray
 
 
 @dataclass
@@ -544,11 +560,28 @@ class Scorer:
         )
 
     def _cosines(self, side: _NeedSide, ent_rows: slice | np.ndarray) -> Cosines:
-        """The two sparse products of a block: word and character n-gram cosines."""
-        return (
-            product(side.vectors, self.enterprise_vectors[ent_rows]),
-            product(side.grams, self.enterprise_grams[ent_rows]),
-        )
+        """The two products of a block: word and character n-gram cosines."""
+        words = product(side.vectors, self.enterprise_vectors[ent_rows])
+        block = self.enterprise_grams[ent_rows]
+        if self.dense:
+            return words, product(side.grams, block)
+        from scipy import sparse
+
+        if side.gram_slices is None:
+            side.gram_slices = gram_slices(side.grams)
+        grams = np.empty((side.grams.shape[0], block.shape[0]))
+        for piece in side.gram_slices:
+            # the block's entries in the n-grams these needs hold, renumbered (in order)
+            columns = piece.columns[block.indices]
+            held = columns >= 0
+            kept = np.zeros(len(held) + 1, dtype=np.int64)
+            np.cumsum(held, out=kept[1:])
+            narrowed = sparse.csr_matrix(
+                (block.data[held], columns[held], kept[block.indptr]),
+                shape=(block.shape[0], piece.dense.shape[0]),
+            )
+            grams[piece.rows] = (narrowed @ piece.dense).T
+        return words, grams
 
     def _raw(
         self, side: _NeedSide, ent_rows: slice | np.ndarray, cosines: Cosines | None = None
@@ -633,6 +666,28 @@ class Scorer:
                 if k + 1 < len(blocks):
                     ahead = worker.submit(self._cosines, side, blocks[k + 1])
                 yield rows, self._raw(side, rows, cosines)
+
+
+GRAM_DENSE_CELLS = 4_000_000  # cells (32 MiB) of one dense slice of the needs' n-grams
+
+
+def gram_slices(grams: Matrix) -> list[_GramSlice]:
+    """The needs' n-gram rows (CSR, canonical) as dense slices of at most
+    ``GRAM_DENSE_CELLS`` cells (a slice is at least one need)."""
+    height, width = grams.shape
+    held = len(np.unique(grams.indices))
+    count = max(1, min(height, -(-held * height // GRAM_DENSE_CELLS)))
+    bounds = [height * k // count for k in range(count + 1)]
+    out = []
+    for start, stop in itertools.pairwise(bounds):
+        part = grams[start:stop]
+        used = np.unique(part.indices)
+        columns = np.full(width, -1, dtype=np.int64)
+        columns[used] = np.arange(len(used))
+        dense = np.zeros((len(used), stop - start))
+        dense[columns[part.indices], _row_of_each(part.indptr)] = part.data
+        out.append(_GramSlice(slice(start, stop), columns, dense))
+    return out
 
 
 def text_similarity(word_cosine: np.ndarray, gram_cosine: np.ndarray) -> np.ndarray:
