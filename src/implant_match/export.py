@@ -304,31 +304,34 @@ def _indented(value: Any, newline: str, keys: dict[str, str]) -> str:
             return "{}"
         inner = newline + "  "
         parts = []
+        append = parts.append
         for key, item in value.items():
             head = keys.get(key)
             if head is None:
                 if type(key) is not str:
                     raise _NotPlain
                 head = keys[key] = _encode_string(key) + ": "
-            if type(item) is str:
-                parts.append(head + _encode_string(item))
-            elif type(item) in _CONTAINERS:
-                parts.append(head + _indented(item, inner, keys))
+            kind = type(item)
+            if kind is str:
+                append(head + _encode_string(item))
+            elif kind is float and (text := float.__repr__(item))[-1].isdigit():  # finite
+                append(head + text)
+            elif kind is dict or kind is list or kind is tuple:
+                append(head + _indented(item, inner, keys))
             else:
-                parts.append(head + _scalar(item))
+                append(head + _scalar(item))
         return "{" + inner + ("," + inner).join(parts) + newline + "}"
     if kind is list or kind is tuple:
         if not value:
             return "[]"
         inner = newline + "  "
-        items = [
-            _encode_string(item)
-            if type(item) is str
-            else _indented(item, inner, keys)
-            if type(item) in _CONTAINERS
-            else _scalar(item)
-            for item in value
-        ]
+        try:  # a list of texts, the usual case, in one pass in C
+            items = list(map(_encode_string, value))
+        except TypeError:
+            items = [
+                _indented(item, inner, keys) if type(item) in _CONTAINERS else _scalar(item)
+                for item in value
+            ]
         return "[" + inner + ("," + inner).join(items) + newline + "]"
     return _scalar(value)
 
