@@ -316,7 +316,8 @@ class Analysis:
         cache = self.__dict__.setdefault("_surface_cache", {})
         if key not in cache:
             forms: dict[str, str] = {}
-            spans = [span for text in texts for span in _WORD_SPAN.findall(text)]
+            # each written span once, in order: a repeat would only find its stems taken
+            spans = list(dict.fromkeys(span for text in texts for span in _WORD_SPAN.findall(text)))
             for written, found in zip(spans, words_of_many(spans), strict=True):
                 for word in found:
                     term = stem(self.correct.get(word, word))

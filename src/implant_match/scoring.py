@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -776,7 +776,7 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     i = scorer.need_index[need.id]
     j = scorer.enterprise_index[enterprise.id]
     themes, text, keywords, dup = scorer.pair_parts(i, j)
-    w = weights.normalised()
+    w = _normalised(weights)
     values = {"themes": themes, "text": text, "keywords": keywords}
     subtotal = 100.0 * sum(w[p] * values[p] for p in EVIDENCE_PARTS)
     analysis = scorer.analysis
@@ -848,7 +848,7 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
             tuple([f"duplicates {c.name} ({c.duplication:.2f})" for c in competitors]),
         )
     )
-    match = Match(
+    fields: dict[str, Any] = dict(
         need_id=need.id,
         enterprise_id=enterprise.id,
         score=sum(c.points for c in components),
@@ -862,13 +862,20 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         competitors=competitors,
         missing_themes=tuple(missing_themes),
         missing_keywords=tuple(missing_kw),
-        reasons=(),
         matched_terms=frozenset(shared),
     )
+    draft = Match(**fields, reasons=())  # what the sentences are made from
     ordered = sorted(components, key=lambda c: (-abs(c.points), c.name))
-    return replace(
-        match, reasons=_reasons(match, ordered, dataset), headline=_headline(match, ordered)
+    return Match(
+        **fields, reasons=_reasons(draft, ordered, dataset), headline=_headline(draft, ordered)
     )
+
+
+@lru_cache(maxsize=16)
+def _normalised(weights: Weights) -> dict[str, float]:
+    """``weights.normalised()``, once per weighting (a ranking explains thousands of pairs);
+    read only."""
+    return weights.normalised()
 
 
 def _unique(texts: Sequence[str]) -> tuple[str, ...]:
