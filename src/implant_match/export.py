@@ -303,7 +303,7 @@ def _indented(value: Any, newline: str, keys: dict[str, str]) -> str:
         if not value:
             return "{}"
         inner = newline + "  "
-        parts = []
+        parts: list[str] = []
         append = parts.append
         for key, item in value.items():
             head = keys.get(key)

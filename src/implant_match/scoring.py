@@ -251,6 +251,9 @@ class Scorer:
         self.actor_cache: dict[tuple[Any, str], Any] = {}
         self.link_cache: dict[tuple[tuple[str, ...], ...], tuple[list[ThemeLink], list[str]]] = {}
         self.theme_pair_cache: dict[tuple[str, str], tuple[str, float, str]] = {}
+        self.closest_cache: dict[tuple[str, tuple[str, ...]], tuple[ThemeLink | None, bool]] = {}
+        self.need_evidence: dict[str, _NeedEvidence] = {}
+        self.link_texts: dict[ThemeLink, str] = {}
         self.needs: list[Need] = list(dataset.needs)
         self.enterprises: list[Enterprise] = list(dataset.enterprises)
         self.need_index = {n.id: i for i, n in enumerate(self.needs)}
@@ -495,16 +498,30 @@ class Scorer:
         if key not in self.link_cache:
             links, missing = [], []
             for theme in need_themes:
-                how, strength, other = max(
-                    (self._link(theme, u) for u in enterprise_themes),
-                    key=lambda x: (x[1], x[2] == theme, x[2]),
-                )
-                if strength > 0:
-                    links.append(ThemeLink(theme, other, how, strength))
-                if how not in ("exact", "narrower"):
+                link, met = self._closest(theme, enterprise_themes)
+                if link is not None:
+                    links.append(link)
+                if not met:
                     missing.append(theme)
             self.link_cache[key] = (links, missing)
         return self.link_cache[key]
+
+    def _closest(
+        self, need_theme: str, enterprise_themes: tuple[str, ...]
+    ) -> tuple[ThemeLink | None, bool]:
+        """The link of a need theme to its closest enterprise theme (None when none is
+        related) and whether that meets it (exactly or more specifically); once per need
+        theme and set of enterprise themes, which recur across the pairs of a ranking."""
+        key = (need_theme, enterprise_themes)
+        found = self.closest_cache.get(key)
+        if found is None:
+            how, strength, other = max(
+                (self._link(need_theme, u) for u in enterprise_themes),
+                key=lambda x: (x[1], x[2] == need_theme, x[2]),
+            )
+            link = ThemeLink(need_theme, other, how, strength) if strength > 0 else None
+            found = self.closest_cache[key] = (link, how in ("exact", "narrower"))
+        return found
 
     def _link(self, need_theme: str, enterprise_theme: str) -> tuple[str, float, str]:
         """``link_strength`` of two themes and the enterprise theme, once per theme pair."""
@@ -800,7 +817,8 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         ]
     )
     linked = {w for link in lexicon_links for w in normalise(link).split()}
-    forms = analysis.surface_forms(need.id, (need.title, need.description, *need.keywords))
+    evidence_of_need = _need_evidence(scorer, need)
+    forms = evidence_of_need.forms
     words = tuple(
         [w for w in [forms.get(t, t) for t in shared_stems[:12]] if normalise(w) not in linked]
     )[:10]
@@ -808,30 +826,20 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     matched_kw: list[str] = []
     missing_kw: list[str] = []
     ent_terms = ent_doc.terms
-    for keyword, terms in analysis.need_keywords[need.id]:
-        concepts = [t for t in terms if t[0] in "@#"]
-        stems = [t for t in terms if t[0] not in "@#"]
+    for keyword, concepts, stems in evidence_of_need.keywords:
         hit = any(t in ent_terms for t in concepts) or (
             bool(stems) and sum(t in ent_terms for t in stems) / len(stems) >= 0.5
         )
         (matched_kw if hit else missing_kw).append(keyword)
-    alias_hits = [ent_doc.concepts[f"#{t}"] for t in need.themes if f"#{t}" in ent_doc.concepts]
+    alias_hits = [
+        ent_doc.concepts[t] for t in evidence_of_need.theme_terms if t in ent_doc.concepts
+    ]
     said = {normalise(k) for k in matched_kw}
     theme_words = tuple([w for w in _unique(alias_hits) if normalise(w) not in said])
 
     partners, competitors = actor_links(scorer, enterprise, need.territory)
     evidence = {
-        "themes": tuple(
-            [
-                f"{_label(dataset, link.need_theme)} ({link.how}"
-                + (
-                    f" via {_label(dataset, link.enterprise_theme)})"
-                    if link.how != "exact"
-                    else ")"
-                )
-                for link in links
-            ]
-        ),
+        "themes": tuple([_link_text(scorer, link) for link in links]),
         "text": (*words[:6], *lexicon_links),
         "keywords": (*matched_kw, *[f"{form} (theme alias)" for form in alias_hits]),
     }
@@ -869,6 +877,46 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     return Match(
         **fields, reasons=_reasons(draft, ordered, dataset), headline=_headline(draft, ordered)
     )
+
+
+@dataclass(frozen=True)
+class _NeedEvidence:
+    """What the explanations of a need's candidates share, gathered once per need."""
+
+    forms: dict[str, str]  # stem -> the word written for it
+    keywords: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # with concepts, stems
+    theme_terms: tuple[str, ...]  # "#theme" for each of its themes
+
+
+def _need_evidence(scorer: Scorer, need: Need) -> _NeedEvidence:
+    found = scorer.need_evidence.get(need.id)
+    if found is None:
+        analysis = scorer.analysis
+        found = scorer.need_evidence[need.id] = _NeedEvidence(
+            analysis.surface_forms(need.id, (need.title, need.description, *need.keywords)),
+            tuple(
+                (
+                    keyword,
+                    tuple(t for t in terms if t[0] in "@#"),
+                    tuple(t for t in terms if t[0] not in "@#"),
+                )
+                for keyword, terms in analysis.need_keywords[need.id]
+            ),
+            tuple(f"#{t}" for t in need.themes),
+        )
+    return found
+
+
+def _link_text(scorer: Scorer, link: ThemeLink) -> str:
+    """ "Label (how via label)", the evidence a theme link gives (once per link)."""
+    text = scorer.link_texts.get(link)
+    if text is None:
+        dataset = scorer.dataset
+        text = f"{_label(dataset, link.need_theme)} ({link.how}" + (
+            f" via {_label(dataset, link.enterprise_theme)})" if link.how != "exact" else ")"
+        )
+        scorer.link_texts[link] = text
+    return text
 
 
 @lru_cache(maxsize=16)
