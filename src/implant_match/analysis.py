@@ -486,7 +486,6 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
     }
     theme_forms = [(t.id, t.label, t.aliases) for t in dataset.themes.values()]
 
-    counts: Counter[str] = Counter()
     distinct = list(
         dict.fromkeys(
             text
@@ -495,8 +494,8 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
         )
     )
     written = words_of_many(distinct)
-    for text_words in written:
-        counts.update(set(text_words))
+    # in how many texts each word occurs, counted in C
+    counts = Counter(itertools.chain.from_iterable(map(set, written)))
     # one string object per distinct word (the counter's key), however often it occurs
     known = {w: w for w in counts}
     raw_words = {
