@@ -242,6 +242,10 @@ def test_workers_change_nothing_in_rank_and_export(
     monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 0)  # fork even for the small bundled data
     monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)  # and parse its files in children
     monkeypatch.setattr(analysis, "PARALLEL_DOCUMENTS", 1)  # and analyse its texts in them
+    monkeypatch.setattr(loading, "head_share", lambda size: 0.5)  # half of a file parsed here
+    joins: list[object] = []
+    join = loading._join
+    monkeypatch.setattr(loading, "_join", lambda *args: joins.append(1) or join(*args))
     outputs: dict[str, list[str | bytes]] = {}
     for jobs in ("1", "2", "3"):
         _, json_out, _ = run("rank", "--format", "json", "--jobs", jobs, *DATA_ARGS)
@@ -252,6 +256,7 @@ def test_workers_change_nothing_in_rank_and_export(
         outputs[jobs] = [json_out, table, csv_path.read_bytes()]
     assert json.loads(outputs["1"][0])
     assert outputs["2"] == outputs["1"] and outputs["3"] == outputs["1"]
+    assert len(joins) == 6  # the enterprises in two pieces, each run with workers
 
 
 def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:

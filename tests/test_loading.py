@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from implant_match.errors import DataError, Problem
 DATA = Path(__file__).parent / "data"
 VALID_NEEDS = DATA / "valid" / "needs.yaml"
 VALID_ENTERPRISES = DATA / "valid" / "enterprises.yaml"
+BUNDLED_ENTERPRISES = Path(__file__).parents[1] / "data" / "enterprises.yaml"
 
 
 def summary_for(errors: int, warnings: int = 0, files: int = 1) -> str:
@@ -856,3 +858,159 @@ def test_prefetch_data_counts_the_children_an_earlier_call_started() -> None:
         assert len(loading._prefetched) == 2
     finally:
         loading.cancel_prefetches()
+
+
+# -- a big file parsed in two pieces --------------------------------------------------------
+
+
+def _in_pieces(raw: bytes, at: float) -> loading.Document | None:
+    """The two pieces ``prefetch(..., head=at)`` parses (here and in its child), joined;
+    None when the file is not cut or the pieces are not used."""
+    cut = loading.cut_point(raw, at)
+    if cut is None:
+        return None
+    header, offset = cut
+    try:
+        pieces = [loading._parse_part(p, "e") for p in (raw[:offset], header + raw[offset:])]
+    except DataError:
+        return None
+    return loading._join(pieces, "e")
+
+
+def _whole(raw: bytes) -> Any:
+    return loading.parse_document(raw.decode("utf-8"), "e").data
+
+
+def _styles() -> dict[str, bytes]:
+    """The bundled enterprises written the ways people and tools write YAML."""
+    data = loading.load_document(BUNDLED_ENTERPRISES).data
+    items = data["enterprises"]
+    flush = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)  # "- id:" at the margin
+    indented = loading.read_bytes(BUNDLED_ENTERPRISES).decode("utf-8")  # "  - id:", comments
+    blocks = "enterprises:\n" + "".join(
+        f"    # {item['id']}\n\n    -   id: {item['id']}\n        description: |\n"
+        + "".join(f"          {line}\n" for line in item["description"].split(". "))
+        + "        themes:\n"
+        + "".join(f"          - {t}\n" for t in item["themes"])
+        for item in items
+    )
+    return {
+        "flush": flush.encode(),
+        "indented": indented.encode(),
+        "crlf": indented.replace("\n", "\r\n").encode(),
+        "blocks": blocks.encode(),
+        "key after": (indented + "notes:\n  - kept after the list\n").encode(),
+    }
+
+
+@pytest.mark.parametrize("style", ["flush", "indented", "crlf", "blocks", "key after"])
+@pytest.mark.parametrize("at", [0.0, 0.1, 0.3, 0.5, 0.9])
+def test_a_file_parsed_in_two_pieces_is_the_file_parsed_whole(style: str, at: float) -> None:
+    raw = _styles()[style]
+    joined = _in_pieces(raw, at)
+    assert joined is not None and not joined.positioned  # really cut
+    assert joined.data == _whole(raw)
+    cut = loading.cut_point(raw, at)
+    assert cut is not None and abs(cut[1] - at * len(raw)) < 0.1 * len(raw)  # near ``at``
+
+
+_ITEMS = "".join(f"  - id: item-{k}\n    themes: [a, b]\n" for k in range(8))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an item-like line inside a quoted text that spans lines
+        '  - id: a\n    description: "one\n  - id: b"\n',
+        "  - id: a\n    description: 'one\n  - id: b'\n",
+        # inside a flow list
+        "  - id: a\n    themes: [x,\n  - id: b]\n",
+        # an alias whose anchor is in the other piece
+        "  - &first {id: a}\n" + _ITEMS + "  - *first\n",
+        # the list ended after another YAML line break (LINE SEPARATOR, NEL, a lone CR)
+        "  - id: b\u2028others:\n",
+        "  - id: b\u0085others:\n",
+        "  - id: b\rothers:\n",
+        # a second document
+        "---\nenterprises:\n  - id: c\n",
+    ],
+)
+def test_pieces_that_do_not_parse_alike_are_not_used(text: str) -> None:
+    for raw in (
+        f"enterprises:\n{_ITEMS}{text}{_ITEMS}".encode(),
+        f"notes: 1\nenterprises:\n{_ITEMS}{text}{_ITEMS}notes: 2\n".encode(),  # a key again
+    ):
+        for at in (0.2, 0.4, 0.5, 0.6, 0.8):
+            joined = _in_pieces(raw, at)
+            if joined is not None:  # the whole file parses to the same data
+                assert joined.data == _whole(raw), at
+
+
+def test_a_key_repeated_around_the_pieces_is_found() -> None:
+    raw = f"notes: 1\nenterprises:\n{_ITEMS}{_ITEMS}notes: 2\n".encode()
+    assert loading.cut_point(raw, 0.5)  # it is cut
+    assert _in_pieces(raw, 0.5) is None  # but not joined: parsed whole, the repeat reported
+    with pytest.raises(DataError, match="duplicate key 'notes'"):
+        _whole(raw)
+
+
+def test_a_small_list_in_a_big_file_is_not_cut() -> None:
+    raw = f"enterprises:\n{_ITEMS}notes: {'x' * 1000}\n".encode()
+    assert loading.cut_point(raw, 0.5) is None
+
+
+def test_aliases_are_counted_over_the_whole_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loading, "MAX_ALIAS_EXPANSION", 80)  # passed by the file, not a half
+    raw = ("enterprises:\n" + "  - {a: &x [1, 2, 3], b: *x}\n" * 10).encode()
+    with pytest.raises(DataError, match="alias"):
+        _whole(raw)
+    assert loading.cut_point(raw, 0.5)
+    assert _in_pieces(raw, 0.5) is None  # no piece uses aliases: each could pass the limit
+
+
+def test_the_head_left_to_this_process_grows_with_the_file() -> None:
+    shares = [loading.head_share(size) for size in (1 << 20, 6 << 20, 12 << 20, 32 << 20)]
+    assert shares[0] == 0.0  # parsed by the child before the imports are done
+    assert 0 < shares[1] < shares[2] < shares[3] <= 0.5
+
+
+@needs_fork
+@pytest.mark.usefixtures("prefetch_any_size")
+@pytest.mark.parametrize("head", [0.2, 0.5])
+def test_a_file_prefetched_in_two_pieces_is_the_file_parsed_here(head: float) -> None:
+    assert loading.prefetch(BUNDLED_ENTERPRISES, "enterprises.yaml", head)
+    assert loading._prefetched[(BUNDLED_ENTERPRISES, "enterprises.yaml")].head
+    assert not loading.prefetch(BUNDLED_ENTERPRISES, "enterprises.yaml", head)  # started
+    fetched = loading.load_document(BUNDLED_ENTERPRISES, "enterprises.yaml")
+    assert not fetched.positioned and not loading._prefetched
+    assert fetched.data == loading.load_document(BUNDLED_ENTERPRISES, "enterprises.yaml").data
+
+
+@needs_fork
+@pytest.mark.usefixtures("prefetch_any_size")
+@pytest.mark.parametrize("head", [0.0, 0.1, 0.5, 0.9])
+def test_problems_in_a_file_parsed_in_pieces_point_at_its_lines(
+    head: float, tmp_path: Path
+) -> None:
+    """Syntax problems make a piece fail (the file is parsed again whole); problems found
+    by validation send the file back to be parsed whole, for their lines."""
+    text = loading.read_bytes(BUNDLED_ENTERPRISES).decode("utf-8")
+    for where in (text.index("    founded: "), text.rindex("    founded: ")):  # both pieces
+        line_end = text.index("\n", where)
+
+        def at(replacement: str, where: int = where, line_end: int = line_end) -> str:
+            return text[:where] + replacement + text[line_end:]
+
+        broken = {
+            "syntax": at("    founded: [2004"),
+            "schema": at("    founded: soon"),
+            "duplicate": at("    founded: 2004\n    origin: x\n    origin: y"),
+        }
+        for kind, content in broken.items():
+            bad = tmp_path / f"{kind}.yaml"
+            bad.write_text(content, encoding="utf-8")
+            paths = dataset.DataPaths(BUNDLED_ENTERPRISES.parent / "needs.yaml", bad)
+            direct = dataset.inspect_files(paths).problems
+            assert any(p.is_error and p.line > 1 for p in direct), kind
+            assert loading.prefetch(bad, paths.enterprises_display, head)
+            assert dataset.inspect_files(paths).problems == direct, kind

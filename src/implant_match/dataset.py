@@ -18,6 +18,7 @@ from implant_match.loading import (  # where the files are is the load stage's b
     SourceMap,
     bundled_data_dir,
     load_document,
+    reload_whole,
     resolve_paths,
 )
 from implant_match.models import Enterprise, EnterprisesFile, Need, NeedsFile, Territory, Theme
@@ -95,11 +96,9 @@ def inspect_files(paths: DataPaths, warnings: bool = True) -> Inspection:
     """
     documents: list[Document | None] = []
     problems: list[Problem] = []
+    files = [(paths.needs, paths.needs_display), (paths.enterprises, paths.enterprises_display)]
     with paused_gc():  # many small objects, no cycles
-        for path, display in (
-            (paths.needs, paths.needs_display),
-            (paths.enterprises, paths.enterprises_display),
-        ):
+        for path, display in files:
             try:
                 documents.append(load_document(path, display))
             except DataError as exc:
@@ -107,6 +106,13 @@ def inspect_files(paths: DataPaths, warnings: bool = True) -> Inspection:
                 documents.append(None)
         needs_doc, enterprises_doc = documents
         validated = validate_documents(needs_doc, enterprises_doc, warnings)
+        if validated.problems and any(d and not d.positioned for d in documents):
+            # data parsed in parts knows no lines: parsed again whole, to point at them
+            needs_doc, enterprises_doc = (
+                reload_whole(d, path, display) if d else None
+                for d, (path, display) in zip(documents, files, strict=True)
+            )
+            validated = validate_documents(needs_doc, enterprises_doc, warnings)
         problems.extend(validated.problems)
         return Inspection(_assemble(validated, needs_doc, enterprises_doc, problems), problems)
 
