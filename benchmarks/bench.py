@@ -31,7 +31,7 @@ For each size (needs x enterprises) the data is generated once with
 
 Each measurement runs in its own child process, so each peak memory figure is that
 process's own. Finally ``implant-match --help`` and ``--version`` are timed against
-``python -c "import typer"`` (best of 5). See ``benchmarks/README.md``.
+``python -c "import typer"`` (best of 10 interleaved rounds). See ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -554,12 +554,16 @@ def top_lists(path: Path) -> dict[str, list[str]]:
     return out
 
 
-def best_of(cmd: list[str], runs: int) -> float:
-    best = float("inf")
+def best_of(commands: list[list[str]], runs: int) -> list[float]:
+    """The best wall time of each command over ``runs`` rounds, each round running every
+    command once in turn: a busy spell of a shared machine then slows all of them alike
+    instead of whichever command happened to run during it."""
+    best = [float("inf")] * len(commands)
     for _ in range(runs):
-        began = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        best = min(best, time.perf_counter() - began)
+        for k, cmd in enumerate(commands):
+            began = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            best[k] = min(best[k], time.perf_counter() - began)
     return best
 
 
@@ -703,8 +707,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--startup-runs",
         type=int,
-        default=5,
-        help="runs of --help/--version (best kept; default 5; 0 skips)",
+        default=10,
+        help="interleaved rounds of the start-up commands (best kept; default 10; 0 skips)",
     )
     parser.add_argument(
         "--timeout",
@@ -903,11 +907,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.startup_runs > 0:
         runs = args.startup_runs
-        typer_s = best_of([sys.executable, "-c", "import typer"], runs)
-        bare_s = best_of([sys.executable, "-c", "pass"], runs)
-        help_s = best_of([tool, "--help"], runs)
-        version_s = best_of([tool, "--version"], runs)
-        print(f"\nstart-up, best of {runs}:")
+        typer_s, bare_s, help_s, version_s = best_of(
+            [
+                [sys.executable, "-c", "import typer"],
+                [sys.executable, "-c", "pass"],
+                [tool, "--help"],
+                [tool, "--version"],
+            ],
+            runs,
+        )
+        print(f"\nstart-up, best of {runs} interleaved rounds:")
         print(f"  python -c pass            {bare_s * 1000:7.1f} ms")
         print(f"  python -c 'import typer'  {typer_s * 1000:7.1f} ms")
         print(
@@ -918,6 +927,11 @@ def main(argv: list[str] | None = None) -> int:
             f"  implant-match --version   {version_s * 1000:7.1f} ms  "
             f"({version_s / typer_s:.2f} x import typer)"
         )
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            print(
+                "  (PYTHONDONTWRITEBYTECODE is set: modules without a compiled copy, such as\n"
+                "  those of an editable install, are compiled again at every run)"
+            )
     return 0
 
 
