@@ -303,6 +303,7 @@ def _indented(value: Any, newline: str, keys: dict[str, str]) -> str:
         if not value:
             return "{}"
         inner = newline + "  "
+        deeper = inner + "  "
         parts: list[str] = []
         append = parts.append
         for key, item in value.items():
@@ -316,6 +317,12 @@ def _indented(value: Any, newline: str, keys: dict[str, str]) -> str:
                 append(head + _encode_string(item))
             elif kind is float and (text := float.__repr__(item))[-1].isdigit():  # finite
                 append(head + text)
+            elif (kind is list or kind is tuple) and item:
+                try:  # a list of texts, the usual case: written here, in one pass in C
+                    texts = ("," + deeper).join(map(_encode_string, item))
+                    append(head + "[" + deeper + texts + inner + "]")
+                except TypeError:
+                    append(head + _indented(item, inner, keys))
             elif kind is dict or kind is list or kind is tuple:
                 append(head + _indented(item, inner, keys))
             else:
