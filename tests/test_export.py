@@ -16,6 +16,7 @@ import csv
 import errno
 import io
 import json
+import math
 import os
 import re
 import stat
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -954,9 +956,47 @@ JSON_VALUES = st.recursive(
 )
 
 
+def _plain(value: Any) -> bool:
+    """Whether the json module writes every number of ``value`` as orjson does: no NaN or
+    infinity, no float in exponent form."""
+    if isinstance(value, float):
+        return math.isfinite(value) and "e" not in repr(value)
+    if isinstance(value, dict):
+        return all(_plain(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return True
+
+
+def _as_read(value: Any) -> Any:
+    """``value`` as a JSON reader gets it back: arrays as lists, NaN and infinities null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _as_read(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_read(v) for v in value]
+    return value
+
+
 @given(JSON_VALUES)
 def test_dumps_writes_what_the_json_module_writes(value: Any) -> None:
-    assert export_module.dumps(value) == json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    text = export_module.dumps(value)
+    expected = json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    try:
+        orjson.dumps(value)
+    except TypeError:  # an integer past 64 bits: written by the json module
+        assert text == expected
+        return
+    assert json.loads(text) == _as_read(value)  # valid JSON, even for NaN
+    if _plain(value):  # the same text, to the byte
+        assert text == expected
+
+
+def test_dumps_writes_numbers_as_orjson_does() -> None:
+    assert export_module.dumps([1e-06, 2.5e-7, 1e16, float("nan"), 0.0001]) == (
+        "[\n  1e-6,\n  2.5e-7,\n  1e16,\n  null,\n  0.0001\n]\n"
+    )
 
 
 def test_dumps_leaves_other_values_to_the_json_module() -> None:
@@ -965,7 +1005,12 @@ def test_dumps_leaves_other_values_to_the_json_module() -> None:
     class Level(enum.IntEnum):
         HIGH = 3
 
-    for value in ({1: "a", "b": [2.5]}, [Level.HIGH, {"x": None}], {"t": True, 2.5: "f"}):
+    for value in (
+        {1: "a", "b": [2.5]},
+        [Level.HIGH, {"x": None}],
+        {"t": True, 2.5: "f"},
+        [2**70, -(2**64)],
+    ):
         assert export_module.dumps(value) == json.dumps(value, ensure_ascii=False, indent=2) + "\n"
     with pytest.raises(TypeError):
         export_module.dumps({"when": object()})

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import orjson
+
 from implant_match.cohort import Cohort
 from implant_match.errors import ExportError, UsageError
 from implant_match.gaps import GapReport
@@ -255,92 +257,21 @@ EXPORTERS: dict[str, Callable[[], Exporter]] = {
 
 
 def dumps(document: Any) -> str:
-    """``json.dumps(document, ensure_ascii=False, indent=2)``, and a final newline.
+    """``document`` as indented JSON (two spaces, text unescaped), and a final newline.
 
-    Documents of plain JSON values (what the exporters build) are written by
-    ``_indented``, faster than the json module's indenting encoder (pure Python before
-    3.13) on the many small records of a large shortlist; anything else goes through the
-    json module.
+    Written by orjson, which writes what ``json.dumps(document, ensure_ascii=False,
+    indent=2)`` writes about ten times as fast (the json module indents in pure Python
+    before 3.13, a quarter of a second for 5,000 ranked pairs), except for numbers the
+    json module would write as ``1e-06`` (orjson: ``1e-6``) or ``NaN`` (orjson: ``null``,
+    as JSON has no NaN). What orjson does not take (keys that are not text, integers past
+    64 bits) goes through the json module.
     """
     try:
-        return _indented(document, "\n", {}) + "\n"
-    except _NotPlain:
+        return orjson.dumps(
+            document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+        ).decode()
+    except TypeError:  # orjson.JSONEncodeError too
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-class _NotPlain(Exception):
-    """A value ``_indented`` leaves to the json module (a key that is not a string...)."""
-
-
-_encode_string = json.encoder.encode_basestring  # the json module's own string encoder (C)
-_CONTAINERS = (dict, list, tuple)
-_SPECIAL_FLOATS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-
-
-def _scalar(value: Any) -> str:
-    """A JSON scalar as the json module writes it (``allow_nan`` included)."""
-    kind = type(value)
-    if kind is float:
-        text = float.__repr__(value)
-        return _SPECIAL_FLOATS.get(text, text)
-    if kind is str:
-        return _encode_string(value)
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    raise _NotPlain
-
-
-def _indented(value: Any, newline: str, keys: dict[str, str]) -> str:
-    """``value`` as json.dumps(indent=2) writes it after ``newline``; ``keys``: encoded keys."""
-    kind = type(value)
-    if kind is dict:
-        if not value:
-            return "{}"
-        inner = newline + "  "
-        deeper = inner + "  "
-        parts: list[str] = []
-        append = parts.append
-        for key, item in value.items():
-            head = keys.get(key)
-            if head is None:
-                if type(key) is not str:
-                    raise _NotPlain
-                head = keys[key] = _encode_string(key) + ": "
-            kind = type(item)
-            if kind is str:
-                append(head + _encode_string(item))
-            elif kind is float and (text := float.__repr__(item))[-1].isdigit():  # finite
-                append(head + text)
-            elif (kind is list or kind is tuple) and item:
-                try:  # a list of texts, the usual case: written here, in one pass in C
-                    texts = ("," + deeper).join(map(_encode_string, item))
-                    append(head + "[" + deeper + texts + inner + "]")
-                except TypeError:
-                    append(head + _indented(item, inner, keys))
-            elif kind is dict or kind is list or kind is tuple:
-                append(head + _indented(item, inner, keys))
-            else:
-                append(head + _scalar(item))
-        return "{" + inner + ("," + inner).join(parts) + newline + "}"
-    if kind is list or kind is tuple:
-        if not value:
-            return "[]"
-        inner = newline + "  "
-        try:  # a list of texts, the usual case, in one pass in C
-            items = list(map(_encode_string, value))
-        except TypeError:
-            items = [
-                _indented(item, inner, keys) if type(item) in _CONTAINERS else _scalar(item)
-                for item in value
-            ]
-        return "[" + inner + ("," + inner).join(items) + newline + "]"
-    return _scalar(value)
 
 
 def json_items(records: list[Any]) -> str:
