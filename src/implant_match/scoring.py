@@ -997,22 +997,28 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
         relation = (actor_themes[None, :, :] * reach[:, None, :]).max(axis=2)
         actors = [scorer.actors[row][1] for row in rows]
         actor_sets = [set(actor.themes) for actor in actors]
+        # which actors each enterprise would compete or partner with, as arrays; Python
+        # then only words the links found (most pairs are neither)
+        competing = dup >= COMPETITOR_THRESHOLD
+        same_work = cosine >= PARTNER_TEXT
+        linked = competing | (relation >= PARTNER_THEME) | same_work
         for e, j in enumerate(js.tolist()):
             enterprise_themes = set(scorer.enterprises[j].themes)
             partners: list[tuple[float, ActorLink]] = []
             competitors: list[ActorLink] = []
-            for k, actor in enumerate(actors):
-                d, c = float(dup[e, k]), float(cosine[e, k])
+            for k in np.flatnonzero(linked[e]).tolist():
+                actor = actors[k]
+                d = float(dup[e, k])
                 shared = sorted(actor_sets[k] & enterprise_themes)
-                if d >= COMPETITOR_THRESHOLD:
+                if competing[e, k]:
                     why = f"same themes ({', '.join(shared)}) and similar work"
                     competitors.append(ActorLink(actor.id, actor.name, d, why))
-                elif relation[e, k] >= PARTNER_THEME or c >= PARTNER_TEXT:
+                else:
                     why = "neighbouring themes" if not shared else f"shares {', '.join(shared)}"
-                    if c >= PARTNER_TEXT:
+                    if same_work[e, k]:
                         why += ", same beneficiaries"
                     link = ActorLink(actor.id, actor.name, d, why)
-                    partners.append((float(relation[e, k]) + c, link))
+                    partners.append((float(relation[e, k]) + float(cosine[e, k]), link))
             partners.sort(key=lambda p: (-p[0], p[1].actor_id))
             competitors.sort(key=lambda a: (-a.duplication, a.actor_id))
             scorer.actor_cache[(j, territory_id)] = (
