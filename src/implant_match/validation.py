@@ -443,7 +443,8 @@ def _refs(
 ) -> None:
     if isinstance(values, list):
         for j, value in enumerate(values):
-            _ref(source, (*loc, j), value, known, kind, problems)
+            if isinstance(value, str) and value not in known:  # located only when unknown
+                _ref(source, (*loc, j), value, known, kind, problems)
 
 
 def _cycles(source: SourceMap, themes: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
