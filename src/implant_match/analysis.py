@@ -570,9 +570,12 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
                 items.append((keyword, terms))
         keywords[need.id] = items
 
-    df: Counter[str] = Counter()
-    for doc in (*analysed_needs.values(), *analysed_enterprises.values()):
-        df.update(doc.terms.keys())
+    # in how many documents each term occurs, in order of first appearance, counted in C
+    df = Counter(
+        itertools.chain.from_iterable(
+            doc.terms for doc in (*analysed_needs.values(), *analysed_enterprises.values())
+        )
+    )
     grams = pending.result()[1] if pending is not None else None
     if grams is None:  # counted here: one process, or the child could not deliver
         grams = gram_table()
