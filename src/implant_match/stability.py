@@ -61,21 +61,23 @@ def stability(pool: Pool, positions: np.ndarray, options: RankOptions) -> np.nda
     for start in range(0, len(pool.keys), GROUP):
         group = slice(start, start + GROUP)
         parts = pool.parts[group]  # (needs, P, 4)
-        scores = 100.0 * (parts[..., :3] @ evidence.T)  # (needs, P, draws)
+        # the same operations as the ranking's, in place on one array (a few hundred MB
+        # of passes otherwise)
+        scores = parts[..., :3] @ evidence.T  # (needs, P, draws)
+        scores *= 100.0
         scores *= 1.0 - parts[..., 3:4] * share[None, None, :]
-        units = np.rint(scores * 10**SCORE_DECIMALS).astype(np.int64)
-        keys = (units << ROW_BITS) | (ROW_MASK - np.maximum(rows[group], 0))[:, :, None]
+        scores *= 10**SCORE_DECIMALS
+        keys = np.rint(scores, out=scores).astype(np.int64)
+        keys <<= ROW_BITS
+        keys |= (ROW_MASK - np.maximum(rows[group], 0))[:, :, None]
         keys[pool.keys[group] < 0] = -1
-        keys = np.ascontiguousarray(keys.transpose(0, 2, 1))  # (needs, draws, P)
-        if size > options.top:
-            kth = np.partition(keys, size - options.top, axis=2)[:, :, size - options.top]
+        if size > options.top:  # each draw's N-th key, across the pool
+            kth = np.partition(keys, size - options.top, axis=1)[:, size - options.top, :]
         else:  # no more candidates than places: every candidate is in
-            kth = np.full(keys.shape[:2], -1, dtype=np.int64)
+            kth = np.full((keys.shape[0], keys.shape[2]), -1, dtype=np.int64)
         where = np.minimum(positions[group], size - 1)  # (needs, shown)
-        mine = np.take_along_axis(
-            keys, np.broadcast_to(where[:, None, :], (*keys.shape[:2], where.shape[1])), axis=2
-        )
-        figures = (mine >= kth[:, :, None]).mean(axis=1)  # (needs, shown)
+        mine = np.take_along_axis(keys, where[:, :, None], axis=1)  # (needs, shown, draws)
+        figures = (mine >= kth[:, None, :]).mean(axis=2)  # (needs, shown)
         valid = np.take_along_axis(pool.keys[group], where, axis=1) >= 0
         out[group] = np.where(valid, figures, np.nan)
     return out
