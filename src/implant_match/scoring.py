@@ -276,7 +276,8 @@ class Scorer:
         table = analysis.grams
         cells = (len(self.needs) + len(self.enterprises)) * (len(terms) + len(table.vocabulary))
         self.dense = dense if dense is not None else cells <= DENSE_LIMIT
-        self.idf = np.array([analysis.weight(t) for t in terms], dtype=np.float64)
+        weight, unseen = analysis.idf.get, analysis.max_idf  # analysis.weight, inlined
+        self.idf = np.array([weight(t, unseen) for t in terms], dtype=np.float64)
         self.is_concept = np.array([t[0] in "@#" for t in terms], dtype=bool)
         self.boost = np.where(self.is_concept, CONCEPT_BOOST, 1.0)
 
@@ -287,7 +288,7 @@ class Scorer:
         ent_columns = self._columns(ent_terms)  # also tell which key terms each one holds
         self.enterprise_vectors = self._tfidf(ent_terms, ent_columns)
         # n-gram rows: the analysis holds needs first, then enterprises, in dataset order
-        gram_idf = np.array([analysis.weight(g) for g in table.vocabulary], dtype=np.float64)
+        gram_idf = np.array([weight(g, unseen) for g in table.vocabulary], dtype=np.float64)
         values = np.log(table.counts, dtype=np.float64)
         values += 1.0
         values *= gram_idf[table.indices]
@@ -720,11 +721,12 @@ def text_similarity(word_cosine: np.ndarray, gram_cosine: np.ndarray) -> np.ndar
 
 
 def _incidence(theme_lists: Sequence[Sequence[str]], col: dict[str, int]) -> np.ndarray:
+    """1 where row ``i`` lists theme ``col``, set in one array assignment."""
     matrix = np.zeros((len(theme_lists), len(col)), dtype=np.float64)
-    for i, themes in enumerate(theme_lists):
-        for theme in themes:
-            if theme in col:
-                matrix[i, col[theme]] = 1.0
+    cells = [(i, col[t]) for i, themes in enumerate(theme_lists) for t in themes if t in col]
+    if cells:
+        rows, cols = zip(*cells, strict=True)
+        matrix[list(rows), list(cols)] = 1.0
     return matrix
 
 
