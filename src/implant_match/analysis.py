@@ -26,7 +26,7 @@ import numpy as np
 from implant_match.dataset import Dataset
 from implant_match.lexicon import Lexicon
 from implant_match.models import Enterprise, LocalActor, Need
-from implant_match.runtime import ForkedCall, fork_map, split
+from implant_match.runtime import fork_map, split
 from implant_match.text import stem, words, words_of_many
 
 GRAM_SIZE = 4
@@ -536,20 +536,8 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
     def documents(run: Sequence[list[tuple[str, float]]]) -> list[Analysed]:
         return [document(texts) for texts in run]
 
-    def gram_table() -> GramTable:
-        # n-grams read only the corrected words: no document needs analysing first
-        return GramTable.build(
-            [
-                [fixed_of[w] for text, _ in texts for w in raw_words[text]]
-                for texts in (*needs.values(), *enterprises.values())
-            ]
-        )
-
     sources = [*needs.values(), *enterprises.values(), *actors.values()]
-    pending: ForkedCall[GramTable] | None = None
     if jobs > 1 and len(sources) >= PARALLEL_DOCUMENTS:
-        # the n-gram table is counted in a child of its own meanwhile, not after them
-        pending = ForkedCall.start(gram_table)
         runs = fork_map(documents, split(sources, jobs), jobs)
         analysed = [doc for run in runs for doc in run]
     else:
@@ -576,9 +564,9 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
             doc.terms for doc in (*analysed_needs.values(), *analysed_enterprises.values())
         )
     )
-    grams = pending.result()[1] if pending is not None else None
-    if grams is None:  # counted here: one process, or the child could not deliver
-        grams = gram_table()
+    grams = GramTable.build(
+        [doc.words for doc in (*analysed_needs.values(), *analysed_enterprises.values())]
+    )
     df.update(dict(zip(grams.vocabulary, grams.document_frequency().tolist(), strict=True)))
     total = len(analysed_needs) + len(analysed_enterprises)
     idf = {term: math.log((1 + total) / (1 + count)) + 1.0 for term, count in df.items()}
