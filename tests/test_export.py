@@ -993,10 +993,12 @@ def test_dumps_writes_what_the_json_module_writes(value: Any) -> None:
         assert text == expected
 
 
-def test_dumps_writes_numbers_as_orjson_does() -> None:
-    assert export_module.dumps([1e-06, 2.5e-7, 1e16, float("nan"), 0.0001]) == (
-        "[\n  1e-6,\n  2.5e-7,\n  1e16,\n  null,\n  0.0001\n]\n"
-    )
+def test_dumps_writes_valid_json_for_any_number() -> None:
+    """Exponents are written as orjson's version writes them (1e-6, 1e16 or 1e+16); NaN,
+    which JSON lacks, as null."""
+    text = export_module.dumps([1e-06, 2.5e-7, 1e16, float("nan"), 0.0001, -0.0])
+    assert json.loads(text) == [1e-06, 2.5e-7, 1e16, None, 0.0001, 0.0]
+    assert "NaN" not in text and text.startswith("[\n  1e-") and text.endswith("\n]\n")
 
 
 def test_dumps_leaves_other_values_to_the_json_module() -> None:

@@ -262,9 +262,10 @@ def dumps(document: Any) -> str:
     Written by orjson, which writes what ``json.dumps(document, ensure_ascii=False,
     indent=2)`` writes about ten times as fast (the json module indents in pure Python
     before 3.13, a quarter of a second for 5,000 ranked pairs), except for numbers the
-    json module would write as ``1e-06`` (orjson: ``1e-6``) or ``NaN`` (orjson: ``null``,
-    as JSON has no NaN). What orjson does not take (keys that are not text, integers past
-    64 bits) goes through the json module.
+    json module would write in exponent form (``1e-06``: ``1e-6`` with orjson, the exact
+    form depending on its version) or as ``NaN`` (``null``: JSON has no NaN). What orjson
+    does not take (keys that are not text, integers past 64 bits) goes through the json
+    module.
     """
     try:
         return orjson.dumps(
