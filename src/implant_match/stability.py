@@ -61,8 +61,8 @@ def stability(pool: Pool, positions: np.ndarray, options: RankOptions) -> np.nda
     for start in range(0, len(pool.keys), GROUP):
         group = slice(start, start + GROUP)
         parts = pool.parts[group]  # (needs, P, 4)
-        # the same operations as the ranking's, in place on one array (a few hundred MB
-        # of passes otherwise)
+        # the same operations as the ranking's keys, in place on one array (each
+        # temporary would be another pass over needs x candidates x draws)
         scores = parts[..., :3] @ evidence.T  # (needs, P, draws)
         scores *= 100.0
         scores *= 1.0 - parts[..., 3:4] * share[None, None, :]
