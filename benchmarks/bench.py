@@ -300,7 +300,7 @@ def worker_chunks(
     import numpy as np
 
     import implant_match.scoring as scoring
-    from implant_match.dataset import load_dataset, resolve_paths
+    from implant_match.dataset import load_dataset
     from implant_match.ranking import Engine
     from implant_match.weights import Weights
 
@@ -310,7 +310,7 @@ def worker_chunks(
     timings: dict[str, float] = {}
     peaks: dict[str, float] = {"imports": peak_mib()}
     began = time.perf_counter()
-    dataset = load_dataset(resolve_paths(needs_path, enterprises_path))
+    dataset = load_dataset(needs_path, enterprises_path)
     timings["load and validate"] = time.perf_counter() - began
     peaks["load and validate"] = peak_mib()
     began = time.perf_counter()

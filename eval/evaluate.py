@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
+import implant_match as im
+from implant_match.lexicon import Lexicon
+from implant_match.models import Enterprise, Need
+from implant_match.text import normalise
 
-from implant_match.dataset import DataPaths, Dataset, load_dataset  # noqa: E402
-from implant_match.lexicon import Lexicon, load_lexicon  # noqa: E402
-from implant_match.models import Enterprise, Need  # noqa: E402
-from implant_match.ranking import Engine, RankOptions  # noqa: E402
-from implant_match.text import normalise  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 Ranker = Callable[[Need], list[str]]
 
@@ -54,15 +51,14 @@ def measure(
     }
 
 
-def engine_ranker(engine: Engine) -> Ranker:
+def engine_ranker(engine: im.Engine) -> Ranker:
     def rank(need: Need) -> list[str]:
-        shortlist = engine.rank(RankOptions(need_ids=(need.id,), top=10, stability=False))
-        return [r.match.enterprise_id for r in shortlist.needs[0].candidates]
+        return [f.enterprise_id for f in im.rank(engine, need=need.id, top=10, stability=False)]
 
     return rank
 
 
-def baseline_ranker(dataset: Dataset, similarity: Callable[[Need, Enterprise], float]) -> Ranker:
+def baseline_ranker(dataset: im.Dataset, similarity: Callable[[Need, Enterprise], float]) -> Ranker:
     def rank(need: Need) -> list[str]:
         scored = [
             (similarity(need, e), e.id) for e in dataset.enterprises if e.accepts(need.territory)
@@ -93,11 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=HERE / "labels.yaml")
     parser.add_argument("--no-lexicon", action="store_true", help="run without the lexicon")
     args = parser.parse_args(argv)
-    dataset = load_dataset(DataPaths(args.needs, args.enterprises))
+    dataset = im.load_dataset(args.needs, args.enterprises)
     document = yaml.safe_load(args.labels.read_text(encoding="utf-8"))
     labels: dict[str, dict[str, int]] = document["labels"]
     lexicon_cases = set(document.get("lexicon_cases", []))
-    engine = Engine(dataset, Lexicon(()) if args.no_lexicon else load_lexicon())
+    engine = im.Engine(dataset, Lexicon(())) if args.no_lexicon else im.Engine(dataset)
     groups = {
         "all needs": list(dataset.needs),
         "lexicon cases": [n for n in dataset.needs if n.id in lexicon_cases],

@@ -130,9 +130,17 @@ def write_dataset(
     return paths
 
 
-def make_dataset(folder: Path, **kwargs: Any) -> Dataset:
-    return load_dataset(write_dataset(folder, **kwargs))
+def make_dataset(
+    needs: dict[str, Any] | None = None, enterprises: dict[str, Any] | None = None
+) -> Dataset:
+    """A dataset built in memory through the public API (no file written)."""
+    return Dataset.from_records(needs or needs_document(), enterprises or enterprises_document())
 
 
 def bundled() -> DataPaths:
     return DataPaths(DATA / "needs.yaml", DATA / "enterprises.yaml")
+
+
+def bundled_dataset() -> Dataset:
+    paths = bundled()
+    return load_dataset(paths.needs, paths.enterprises)

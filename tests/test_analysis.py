@@ -24,7 +24,7 @@ def test_gram_table_counts_each_document_as_a_counter_would(
     chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     needs, enterprises = random_documents(11)
-    dataset = make_dataset(tmp_path, needs=needs, enterprises=enterprises)
+    dataset = make_dataset(needs=needs, enterprises=enterprises)
     corpus = analyse_dataset(dataset, load_lexicon())
     docs = [*corpus.needs.values(), *corpus.enterprises.values()]
     monkeypatch.setattr(analysis, "DOC_CHUNK", chunk)  # documents split across chunks
@@ -49,7 +49,7 @@ def test_documents_analysed_in_several_processes_are_those_of_one(
     jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     needs, enterprises = random_documents(5, needs=7, enterprises=20)
-    dataset = make_dataset(tmp_path, needs=needs, enterprises=enterprises)
+    dataset = make_dataset(needs=needs, enterprises=enterprises)
     alone = analyse_dataset(dataset, load_lexicon())
     forked: list[int] = []
     fork_map = analysis.fork_map

@@ -43,7 +43,7 @@ class Builds:
 
     def __call__(self) -> Engine:
         self.count += 1
-        return Engine(load_dataset(self.paths))
+        return Engine(load_dataset(self.paths.needs, self.paths.enterprises))
 
 
 def top_ids(engine: Engine) -> list[list[str]]:
@@ -61,19 +61,6 @@ def test_second_run_reads_the_entry(data: DataPaths, folder: Path) -> None:
     entries = list(folder.glob(f"*{cache.SUFFIX}"))
     assert len(entries) == 1
     assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
-
-
-def test_a_read_entry_stops_the_files_prefetch(
-    data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from implant_match import loading
-
-    builds = Builds(data)
-    cache.cached_engine(data, None, builds)
-    monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)
-    loading.prefetch(data.enterprises, data.enterprises_display)  # as the CLI does
-    cache.cached_engine(data, None, builds)
-    assert builds.count == 1 and not loading._prefetched
 
 
 def test_any_changed_byte_is_a_new_entry(data: DataPaths, folder: Path) -> None:

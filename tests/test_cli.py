@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from implant_match import __version__
 from implant_match.cli import app
 
-from .factories import ROOT, bundled, write_dataset
+from .factories import ROOT, bundled, bundled_dataset, write_dataset
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("IMPLANT_MATCH_UPDATE_GOLDEN") == "1"
@@ -187,9 +188,8 @@ def test_table_json_and_explain_agree() -> None:
             row = re.search(rf"│ {part}\s+│\s+([\d.]+) │\s+([-+][\d.]+) │\s+([-+][\d.]+) │", text)
             assert row, part
             assert float(row.group(3)) == pytest.approx(points, abs=0.051)
-        from implant_match.dataset import load_dataset
 
-        themes = load_dataset(bundled()).themes
+        themes = bundled_dataset().themes
         for theme in pair["matched_themes"]:  # explain names each matched theme
             assert f"{themes[theme].label} — " in text
 
@@ -237,15 +237,11 @@ def test_pre_commit_hook_is_declared() -> None:
 def test_workers_change_nothing_in_rank_and_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from implant_match import analysis, loading, ranking
+    from implant_match import analysis, prefetch, ranking
 
     monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 0)  # fork even for the small bundled data
-    monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)  # and parse its files in children
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 0)  # and parse its files in children
     monkeypatch.setattr(analysis, "PARALLEL_DOCUMENTS", 1)  # and analyse its texts in them
-    monkeypatch.setattr(loading, "head_share", lambda size: 0.5)  # half of a file parsed here
-    joins: list[object] = []
-    join = loading._join
-    monkeypatch.setattr(loading, "_join", lambda *args: joins.append(1) or join(*args))
     outputs: dict[str, list[str | bytes]] = {}
     for jobs in ("1", "2", "3"):
         _, json_out, _ = run("rank", "--format", "json", "--jobs", jobs, *DATA_ARGS)
@@ -256,7 +252,6 @@ def test_workers_change_nothing_in_rank_and_export(
         outputs[jobs] = [json_out, table, csv_path.read_bytes()]
     assert json.loads(outputs["1"][0])
     assert outputs["2"] == outputs["1"] and outputs["3"] == outputs["1"]
-    assert len(joins) == 6  # the enterprises in two pieces, each run with workers
 
 
 def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -298,17 +293,17 @@ needs_fork = pytest.mark.skipif(
 def spied_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Files parsed in this process; a child's parses stay in the child. Every file is
     worth a child here, and there are three processes to use."""
-    from implant_match import loading
+    from implant_match import prefetch
 
     parsed_here: list[Path] = []
-    load = loading._load
+    load = prefetch.load_document
 
-    def spy(path: Path, name: str) -> loading.Document:
+    def spy(path: Path, name: str | None = None) -> Any:
         parsed_here.append(path)
         return load(path, name)
 
-    monkeypatch.setattr(loading, "_load", spy)
-    monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)
+    monkeypatch.setattr(prefetch, "load_document", spy)
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 0)
     monkeypatch.setenv("IMPLANT_MATCH_JOBS", "3")
     monkeypatch.setenv("IMPLANT_MATCH_CACHE", "off")
     return parsed_here
@@ -319,81 +314,17 @@ def spied_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     ("args", "children"),
     [
         (["rank", "--format", "json", *DATA_ARGS], 2),
-        (["--debug", "rank", f"--enterprises={ENTERPRISES}", f"--needs={NEEDS}"], 2),
         (["rank", "-j2", *DATA_ARGS], 1),  # one spare process: the bigger file
         (["export", "-", "--jobs", "3", *DATA_ARGS], 2),
         (["explain", "unir", "formation-francais-refugies-lyon", *DATA_ARGS], 2),
         (["gaps", *DATA_ARGS], 2),
     ],
 )
-def test_the_files_parsed_before_typer_starts_are_those_the_command_loads(
+def test_the_engine_commands_parse_their_files_in_children(
     args: list[str], children: int, spied_parses: list[Path]
 ) -> None:
-    from implant_match import cli, loading
-
     bigger = max([NEEDS, ENTERPRISES], key=lambda p: p.stat().st_size)
-    try:
-        cli.prefetch_early(args)
-        early = {path for path, _ in loading._prefetched}
-        code, out, err = run(*args)
-    finally:
-        loading.cancel_prefetches()
-    assert early == ({NEEDS, ENTERPRISES} if children == 2 else {bigger})
+    code, out, err = run(*args)
     assert code == 0 and out, err
-    assert set(spied_parses) == {NEEDS, ENTERPRISES} - early  # the others came from children
-
-
-@needs_fork
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["validate", *DATA_ARGS],  # does not build an engine
-        ["schema", "needs"],
-        ["rank", "--help", *DATA_ARGS],
-        ["rank", "--jobs", "1", *DATA_ARGS],  # no spare process
-        ["rank", "-j1", *DATA_ARGS],
-        ["rank", "--jobs", "two", *DATA_ARGS],  # typer says what is wrong
-        ["rank", "--needs"],
-        ["--", "rank", *DATA_ARGS],
-    ],
-)
-def test_nothing_is_parsed_early_for_other_command_lines(
-    args: list[str], spied_parses: list[Path]
-) -> None:
-    from implant_match import cli, loading
-
-    cli.prefetch_early(args)
-    assert not loading._prefetched
-
-
-@needs_fork
-def test_a_usage_error_stops_the_early_child(
-    monkeypatch: pytest.MonkeyPatch, spied_parses: list[Path]
-) -> None:
-    from implant_match import cli, loading
-
-    class Ended(Exception):
-        pass
-
-    def ended(code: object) -> None:
-        raise Ended(code)
-
-    started: list[int] = []
-    prefetch_early = cli.prefetch_early
-
-    def spy(args: list[str]) -> None:
-        prefetch_early(args)
-        started.append(len(loading._prefetched))
-
-    monkeypatch.setattr(cli, "_exit", ended)
-    monkeypatch.setattr(cli, "prefetch_early", spy)
-    monkeypatch.setattr(sys, "argv", ["implant-match", "rank", "--top", "none", *DATA_ARGS])
-    try:
-        with pytest.raises(Ended) as end:
-            cli.main()
-    finally:
-        import gc
-
-        gc.enable()  # main turns the collector off for the process
-    assert end.value.args == (2,)
-    assert started == [2] and not loading._prefetched
+    in_children = {NEEDS, ENTERPRISES} if children == 2 else {bigger}
+    assert set(spied_parses) == {NEEDS, ENTERPRISES} - in_children

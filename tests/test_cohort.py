@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from implant_match.cohort import build_problem, choose_cohort, objective
-from implant_match.dataset import load_dataset
 from implant_match.errors import UsageError
 from implant_match.ranking import Engine
 from implant_match.weights import Weights
 
-from .factories import bundled, make_dataset
+from .factories import bundled_dataset, make_dataset
 from .generators import random_documents
 
 
@@ -37,8 +35,7 @@ def brute_force(engine: Engine, size: int, territory: str | None) -> float:
 )
 def test_exact_cohort_equals_brute_force(seed: int, size: int, territory: str | None) -> None:
     needs, enterprises = random_documents(seed, needs=6, enterprises=10)
-    with tempfile.TemporaryDirectory() as folder:
-        engine = Engine(make_dataset(Path(folder), needs=needs, enterprises=enterprises))
+    engine = Engine(make_dataset(needs=needs, enterprises=enterprises))
     cohort = choose_cohort(engine, size, Weights(), territory, method="exact")
     assert cohort.objective == pytest.approx(brute_force(engine, size, territory), abs=1e-9)
     assert cohort.method.startswith("exact")
@@ -77,16 +74,14 @@ def test_objective_counts_each_need_once(tmp_path: Path) -> None:
             "themes": ["mobilites"],
         }
     )
-    engine = Engine(
-        make_dataset(tmp_path, needs=needs, enterprises=enterprises_document([*twins, other]))
-    )
+    engine = Engine(make_dataset(needs=needs, enterprises=enterprises_document([*twins, other])))
     cohort = choose_cohort(engine, 2, Weights(), "lyon")
     chosen = {m.enterprise_id for m in cohort.enterprises}
     assert "velo" in chosen and len(chosen & {"twin-a", "twin-b"}) == 1  # complementary
 
 
 def test_territory_rule_and_pins_on_bundled_data() -> None:
-    engine = Engine(load_dataset(bundled()))
+    engine = Engine(bundled_dataset())
     cohort = choose_cohort(engine, 8, Weights(), "metropole-lyon")
     assert len(cohort.enterprises) == 8
     assert cohort.method.startswith("exact")
@@ -113,7 +108,7 @@ def test_territory_rule_and_pins_on_bundled_data() -> None:
 
 
 def test_bad_pins_are_usage_errors() -> None:
-    engine = Engine(load_dataset(bundled()))
+    engine = Engine(bundled_dataset())
     with pytest.raises(UsageError, match="both included and excluded"):
         choose_cohort(engine, 3, Weights(), include=("unir",), exclude=("unir",))
     with pytest.raises(UsageError, match="did you mean 'unir'"):

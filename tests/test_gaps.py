@@ -8,16 +8,15 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from implant_match.cli import app
-from implant_match.dataset import load_dataset
 from implant_match.gaps import find_gaps
 from implant_match.ranking import Engine
 from implant_match.weights import Weights
 
-from .factories import bundled, make_dataset, needs_document
+from .factories import bundled, bundled_dataset, make_dataset, needs_document
 
 
 def test_bundled_data_names_real_unmet_priorities() -> None:
-    engine = Engine(load_dataset(bundled()))
+    engine = Engine(bundled_dataset())
     report = find_gaps(engine, Weights())
     assert ("metropole-lyon", "mobilites") in {
         (g.territory_id, g.theme_id) for g in report.priorities_without_need
@@ -32,7 +31,7 @@ def test_bundled_data_names_real_unmet_priorities() -> None:
 def test_threshold_and_priority_order(tmp_path: Path) -> None:
     needs = needs_document()
     needs["territories"][1]["priority_themes"] = ["migrations"]
-    engine = Engine(make_dataset(tmp_path, needs=needs))
+    engine = Engine(make_dataset(needs=needs))
     report = find_gaps(engine, Weights(), threshold=101)
     assert {g.need.id for g in report.needs} == {n.id for n in engine.dataset.needs}
     assert report.needs[0].need.priority.value == "high"
@@ -46,7 +45,7 @@ def test_priority_theme_without_any_enterprise(tmp_path: Path) -> None:
 
     ents = enterprises_document()
     ents["enterprises"] = [e for e in ents["enterprises"] if e["id"] != "velo"]
-    engine = Engine(make_dataset(tmp_path, enterprises=ents))
+    engine = Engine(make_dataset(enterprises=ents))
     report = find_gaps(engine, Weights())
     assert ("lyon", "mobilites") in {
         (g.territory_id, g.theme_id) for g in report.priorities_without_enterprise

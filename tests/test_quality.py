@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from implant_match.dataset import DataPaths, load_dataset
+from implant_match.dataset import load_dataset
 from implant_match.lexicon import Lexicon, load_lexicon
 from implant_match.ranking import Engine, RankOptions
 
@@ -32,7 +32,7 @@ def ndcg_at_5(ranked: list[str], grades: dict[str, int]) -> float:
 
 
 def measure(folder: Path, lexicon: Lexicon | None = None, only: set[str] | None = None) -> float:
-    dataset = load_dataset(DataPaths(folder / "needs.yaml", folder / "enterprises.yaml"))
+    dataset = load_dataset(folder / "needs.yaml", folder / "enterprises.yaml")
     labels = yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8"))["labels"]
     engine = Engine(dataset, lexicon or load_lexicon())
     shortlist = engine.rank(RankOptions(top=10, stability=False))

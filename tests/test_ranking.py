@@ -9,17 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from implant_match.dataset import load_dataset
+from implant_match import topk
 from implant_match.errors import UnknownIdError
-from implant_match.ranking import Engine, Pool, RankOptions, Shortlist, _best, _keys
+from implant_match.ranking import Engine, RankOptions, Shortlist
+from implant_match.topk import PAIR_PARTS, Pool, best, keys_of, merge
 from implant_match.weights import Weights
 
-from .factories import bundled, enterprises_document, make_dataset
+from .factories import bundled_dataset, enterprises_document, make_dataset
 
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return Engine(load_dataset(bundled()))
+    return Engine(bundled_dataset())
 
 
 def test_unir_first_for_refugees_french_in_lyon(engine: Engine) -> None:
@@ -90,7 +91,7 @@ def test_enterprise_view_lists_its_best_needs(engine: Engine) -> None:
 
 
 def test_hard_territory_rule(tmp_path: Path) -> None:
-    engine = Engine(make_dataset(tmp_path))
+    engine = Engine(make_dataset())
     shortlist = engine.rank(RankOptions(top=10, stability=False))
     ranked = {s.need.id: [r.match.enterprise_id for r in s.candidates] for s in shortlist.needs}
     assert "cantine" not in ranked["fle-lyon"]  # wants Grenoble only
@@ -106,7 +107,7 @@ def test_priority_never_reorders_candidates(tmp_path: Path) -> None:
 
         document = needs_document()
         document["needs"][0]["priority"] = priority
-        engine = Engine(make_dataset(tmp_path / priority, needs=document))
+        engine = Engine(make_dataset(needs=document))
         shortlist = engine.rank(RankOptions(need_ids=("fle-lyon",), top=10, stability=False))
         return [r.match.enterprise_id for r in shortlist.needs[0].candidates]
 
@@ -124,7 +125,7 @@ def test_ties_are_broken_by_id(tmp_path: Path) -> None:
         }
         for c in "cab"
     ]
-    engine = Engine(make_dataset(tmp_path, enterprises=enterprises_document(twins)))
+    engine = Engine(make_dataset(enterprises=enterprises_document(twins)))
     shortlist = engine.rank(RankOptions(need_ids=("fle-lyon",), top=3, stability=False))
     assert [r.match.enterprise_id for r in shortlist.needs[0].candidates] == [
         "twin-a",
@@ -149,11 +150,11 @@ def test_pool_selection_is_exact_with_ties(table: list[list[int]], size: int, bl
     keys = np.full((len(table), 0), -1, dtype=np.int64)
     for start in range(0, width, block):
         cols = np.arange(start, min(start + block, width))
-        block_keys = _keys(scores[:, cols], cols)
+        block_keys = keys_of(scores[:, cols], cols)
         keys = np.concatenate(
-            [keys, np.take_along_axis(block_keys, _best(block_keys, size), axis=1)], axis=1
+            [keys, np.take_along_axis(block_keys, best(block_keys, size), axis=1)], axis=1
         )
-        keys = np.take_along_axis(keys, _best(keys, size), axis=1)
+        keys = np.take_along_axis(keys, best(keys, size), axis=1)
     pool = Pool(keys, np.zeros((*keys.shape, 4)))
     got, shown = pool.lists(), pool.lists(limit=3)
     for r in range(len(table)):
@@ -218,7 +219,7 @@ def test_small_rankings_and_the_enterprise_view_stay_in_one_piece(engine: Engine
 
 
 def _select(keys: np.ndarray, parts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    keep = _best(keys, size)
+    keep = best(keys, size)
     return np.take_along_axis(keys, keep, axis=1), np.take_along_axis(parts, keep[:, :, None], 1)
 
 
@@ -226,11 +227,9 @@ def _select(keys: np.ndarray, parts: np.ndarray, size: int) -> tuple[np.ndarray,
 def test_merging_a_block_into_full_pools_equals_selecting_over_everything(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from implant_match import ranking
-    from implant_match.ranking import PAIR_PARTS, _merge
     from implant_match.scoring import RawParts
 
-    monkeypatch.setattr(ranking, "MERGE_SHARE", 1.0)  # however many contend
+    monkeypatch.setattr(topk, "MERGE_SHARE", 1.0)  # however many contend
 
     rng = np.random.default_rng(seed)
     needs, width, size = int(rng.integers(1, 8)), int(rng.integers(1, 40)), int(rng.integers(1, 9))
@@ -249,16 +248,16 @@ def test_merging_a_block_into_full_pools_equals_selecting_over_everything(
     # either block may hold the lower ids, which win ties of rounded scores
     starts = [0, width] if rng.random() < 0.5 else [width, 0]
     first, raw, columns = block(starts[0])
-    keys, parts = _select(_keys(first, columns), parts_of(raw), min(size, width))
+    keys, parts = _select(keys_of(first, columns), parts_of(raw), min(size, width))
     if keys.shape[1] < size:  # pools are full once they hold ``size`` slots
         return
     second, raw, columns = block(starts[1])
     expected = _select(
-        np.concatenate([keys, _keys(second, columns)], axis=1),
+        np.concatenate([keys, keys_of(second, columns)], axis=1),
         np.concatenate([parts, parts_of(raw)], axis=1),
         size,
     )
-    merged = _merge(keys, parts, second, raw, columns)
+    merged = merge(keys, parts, second, raw, columns)
     assert merged is not None
     assert np.array_equal(merged[0], expected[0])
     assert np.array_equal(merged[1], expected[1])
@@ -267,13 +266,13 @@ def test_merging_a_block_into_full_pools_equals_selecting_over_everything(
 def test_the_pool_is_the_same_merged_or_selected_block_by_block(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from implant_match import ranking, scoring
+    from implant_match import scoring
 
     monkeypatch.setattr(scoring, "CHUNK", 3)  # many blocks for the bundled data
     needs = engine.select_needs(RankOptions())
     pools = []
     for share in (-1.0, 1.0):  # never merge; always merge once pools are full
-        monkeypatch.setattr(ranking, "MERGE_SHARE", share)
+        monkeypatch.setattr(topk, "MERGE_SHARE", share)
         pools.append(engine.pool(needs, Weights(), 4))
     assert np.array_equal(pools[0].keys, pools[1].keys)
     assert np.array_equal(pools[0].parts, pools[1].parts)
@@ -281,19 +280,17 @@ def test_the_pool_is_the_same_merged_or_selected_block_by_block(
 
 def test_scores_clamped_to_zero_tie_by_id_when_merged(monkeypatch: pytest.MonkeyPatch) -> None:
     # below zero a score keys as zero: a lower id at -3 beats a higher id at 0.0
-    from implant_match import ranking
-    from implant_match.ranking import PAIR_PARTS, _merge
     from implant_match.scoring import RawParts
 
-    monkeypatch.setattr(ranking, "MERGE_SHARE", 1.0)
+    monkeypatch.setattr(topk, "MERGE_SHARE", 1.0)
 
     def raw(values: list[float]) -> RawParts:
         array = np.array([values])
         return RawParts(*(array.copy() for _ in PAIR_PARTS), np.ones_like(array, dtype=bool))
 
     pooled = np.array([[99.9, 0.0]])
-    keys = _keys(pooled, np.array([5, 6]))
+    keys = keys_of(pooled, np.array([5, 6]))
     parts = np.stack([pooled] * len(PAIR_PARTS), axis=2)
-    merged = _merge(keys, parts, np.array([[-3.0, -3.0]]), raw([-3.0, -3.0]), np.array([0, 9]))
+    merged = merge(keys, parts, np.array([[-3.0, -3.0]]), raw([-3.0, -3.0]), np.array([0, 9]))
     assert merged is not None
     assert Pool(*merged).rows().tolist() == [[5, 0]]  # 9 loses the tie, 6 is pushed out

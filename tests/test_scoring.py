@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +25,9 @@ from .reference import reference_score
 SEEDS = st.integers(min_value=0, max_value=10**6)
 
 
-def dataset_from(seed: int, folder: Path, **kwargs: object) -> Dataset:
+def dataset_from(seed: int, **kwargs: object) -> Dataset:
     needs, enterprises = random_documents(seed, **kwargs)  # type: ignore[arg-type]
-    return make_dataset(folder, needs=needs, enterprises=enterprises)
+    return make_dataset(needs=needs, enterprises=enterprises)
 
 
 def all_scores(engine: Engine, weights: Weights | None = None) -> dict[tuple[str, str], float]:
@@ -50,7 +49,7 @@ def all_scores(engine: Engine, weights: Weights | None = None) -> dict[tuple[str
 def test_vectorised_scores_equal_the_per_pair_reference(
     seed: int, dense: bool, theme_table: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dataset = dataset_from(seed, tmp_path)
+    dataset = dataset_from(seed)
     engine = Engine(dataset)
     if not theme_table:  # as for theme sets too many to tabulate: overlaps per block
         monkeypatch.setattr(scoring, "THEME_TABLE_LIMIT", 0)
@@ -76,7 +75,7 @@ def test_n_gram_cosines_through_dense_slices_are_the_sparse_product(
     seed: int, cells: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Bit for bit: the same terms summed in the same order, zeros left out."""
-    dataset = dataset_from(seed, tmp_path, needs=9, enterprises=30)
+    dataset = dataset_from(seed, needs=9, enterprises=30)
     monkeypatch.setattr(scoring, "GRAM_DENSE_CELLS", cells)
     scorer = Scorer(dataset, Engine(dataset).analysis, dense=False)
     rows = np.array([5, 0, 3, 8, 1, 2, 7])  # not in order, some left out
@@ -95,7 +94,7 @@ def test_n_gram_cosines_through_dense_slices_are_the_sparse_product(
 
 
 def test_chunking_does_not_change_the_top_lists(tmp_path: Path) -> None:
-    engine = Engine(dataset_from(7, tmp_path, needs=8, enterprises=40))
+    engine = Engine(dataset_from(7, needs=8, enterprises=40))
     needs = list(engine.dataset.needs)
     import implant_match.scoring as scoring
 
@@ -123,8 +122,7 @@ def test_chunking_does_not_change_the_top_lists(tmp_path: Path) -> None:
 @settings(max_examples=25, deadline=None)
 @given(seed=SEEDS)
 def test_scores_are_bounded_and_sum_of_parts(seed: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        engine = Engine(dataset_from(seed, Path(folder)))
+    engine = Engine(dataset_from(seed))
     for need in engine.dataset.needs:
         for enterprise in engine.dataset.enterprises:
             if not enterprise.accepts(need.territory):
@@ -153,11 +151,8 @@ def test_order_of_entries_changes_nothing(seed: int, shuffle_seed: int) -> None:
         **enterprises,
         "enterprises": rng.sample(enterprises["enterprises"], len(enterprises["enterprises"])),
     }
-    with tempfile.TemporaryDirectory() as folder:
-        a = Engine(make_dataset(Path(folder) / "a", needs=needs, enterprises=enterprises))
-        b = Engine(
-            make_dataset(Path(folder) / "b", needs=shuffled_needs, enterprises=shuffled_enterprises)
-        )
+    a = Engine(make_dataset(needs=needs, enterprises=enterprises))
+    b = Engine(make_dataset(needs=shuffled_needs, enterprises=shuffled_enterprises))
     assert all_scores(a) == all_scores(b)
     options = RankOptions(top=3)
     json_a = [
@@ -192,15 +187,13 @@ def test_folding_accents_or_case_changes_no_score(seed: int, upper: bool, side: 
             for item in document[side]
         ],
     }
-    with tempfile.TemporaryDirectory() as folder:
-        a = Engine(make_dataset(Path(folder) / "a", needs=needs, enterprises=enterprises))
-        b = Engine(
-            make_dataset(
-                Path(folder) / "b",
-                needs=folded if side == "needs" else needs,
-                enterprises=folded if side == "enterprises" else enterprises,
-            )
+    a = Engine(make_dataset(needs=needs, enterprises=enterprises))
+    b = Engine(
+        make_dataset(
+            needs=folded if side == "needs" else needs,
+            enterprises=folded if side == "enterprises" else enterprises,
         )
+    )
     left, right = all_scores(a), all_scores(b)
     assert left.keys() == right.keys()
     for key in left:
@@ -221,9 +214,8 @@ def test_adding_a_shared_theme_never_lowers_the_themes_part(seed: int, pick: int
             for e in enterprises["enterprises"]
         ],
     }
-    with tempfile.TemporaryDirectory() as folder:
-        before = Engine(make_dataset(Path(folder) / "a", needs=needs, enterprises=enterprises))
-        after = Engine(make_dataset(Path(folder) / "b", needs=needs, enterprises=richer))
+    before = Engine(make_dataset(needs=needs, enterprises=enterprises))
+    after = Engine(make_dataset(needs=needs, enterprises=richer))
 
     def themes_part(engine: Engine) -> float:
         scorer = engine.scorer
@@ -237,8 +229,7 @@ def test_adding_a_shared_theme_never_lowers_the_themes_part(seed: int, pick: int
 @settings(max_examples=15, deadline=None)
 @given(seed=SEEDS, top=st.integers(1, 6))
 def test_top_k_returns_at_most_k_distinct_enterprises(seed: int, top: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        engine = Engine(dataset_from(seed, Path(folder)))
+    engine = Engine(dataset_from(seed))
     for item in engine.rank(RankOptions(top=top, stability=False)).needs:
         ids = [r.match.enterprise_id for r in item.candidates]
         assert len(ids) <= top

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from implant_match.dataset import load_dataset
 from implant_match.ranking import Engine, RankOptions
 from implant_match.stability import marker, perturbed_weights
 
-from .factories import bundled
+from .factories import bundled_dataset
 
 
 def test_perturbed_weights_are_seeded_and_within_20_percent() -> None:
     options = RankOptions(stability_draws=500, seed=3)
-    evidence, share = perturbed_weights(options)
-    again, _ = perturbed_weights(options)
+    evidence, share = perturbed_weights(options.weights, options.stability_draws, options.seed)
+    again, _ = perturbed_weights(options.weights, options.stability_draws, options.seed)
     assert np.array_equal(evidence, again)
     assert evidence.shape == (500, 3)
     assert np.allclose(evidence.sum(axis=1), 1.0)
@@ -22,7 +21,7 @@ def test_perturbed_weights_are_seeded_and_within_20_percent() -> None:
 
 
 def test_stability_figures() -> None:
-    engine = Engine(load_dataset(bundled()))
+    engine = Engine(bundled_dataset())
     shortlist = engine.rank(RankOptions(top=3))
     figures = [r.stability for s in shortlist.needs for r in s.candidates]
     assert all(f is not None and 0.0 <= f <= 1.0 for f in figures)
@@ -38,10 +37,10 @@ def test_stability_figures() -> None:
 
 
 def test_stability_matches_a_direct_count() -> None:
-    engine = Engine(load_dataset(bundled()))
+    engine = Engine(bundled_dataset())
     options = RankOptions(need_ids=("collecte-tri-textile-lyon",), top=2, stability_draws=60)
     shortlist = engine.rank(options)
-    evidence, share = perturbed_weights(options)
+    evidence, share = perturbed_weights(options.weights, options.stability_draws, options.seed)
     from implant_match.weights import Weights
 
     need = shortlist.needs[0].need

@@ -33,7 +33,6 @@ import numpy
 from pydantic import VERSION
 
 from implant_match import __version__
-from implant_match.loading import cancel_prefetches
 from implant_match.runtime import paused_gc
 
 if TYPE_CHECKING:
@@ -148,9 +147,7 @@ def cached_engine(paths: DataPaths, lexicon: Path | None, build: Callable[[], En
     if folder is None or key is None:
         return build()
     engine = read(folder, key)
-    if engine is not None:
-        cancel_prefetches()  # no file will be parsed
-    else:
+    if engine is None:
         engine = build()
         write(folder, key, engine)
     return engine

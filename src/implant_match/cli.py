@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -26,7 +25,6 @@ from implant_match.errors import DataError, ExitCode, ImplantMatchError, UsageEr
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from implant_match.dataset import DataPaths, Dataset
     from implant_match.ranking import Engine, RankOptions
 
 app = typer.Typer(
@@ -231,63 +229,21 @@ def main_callback(
     _state["debug"] = debug
 
 
-def _paths(needs: Path | None, enterprises: Path | None) -> DataPaths:
-    from implant_match.loading import resolve_paths
-
-    return resolve_paths(needs, enterprises)
-
-
-def _lexicon_path(paths: DataPaths, lexicon: Path | None) -> Path | None:
-    if lexicon is not None:
-        return lexicon
-    beside = paths.needs.parent / "lexicon.yaml"
-    return beside if beside.is_file() else None
-
-
 def _engine(
     needs: Path | None, enterprises: Path | None, lexicon: Path | None, jobs: int | None = None
 ) -> Engine:
-    from implant_match.loading import cancel_prefetches, prefetch_data
+    """The analysed data; ``jobs`` None: as many processes as $IMPLANT_MATCH_JOBS or the
+    CPUs allow (a bad $IMPLANT_MATCH_JOBS is said only by the commands that rank in
+    workers: the others then use this process alone)."""
     from implant_match.runtime import resolve_jobs
+    from implant_match.session import open_engine
 
-    paths = _paths(needs, enterprises)
-    lexicon_file = _lexicon_path(paths, lexicon)
-    # a big data file is parsed in a child while this process imports the heavy modules
-    # below and reads the lexicon (only when more than one process may work)
-    try:
-        spare = resolve_jobs(jobs) - 1
-    except UsageError:  # a bad IMPLANT_MATCH_JOBS: said by the commands that use workers
-        spare = 0
-    overlapped = prefetch_data(paths, spare)
-
-    from implant_match.cache import cached_engine
-    from implant_match.dataset import load_dataset
-    from implant_match.lexicon import Lexicon, load_lexicon
-    from implant_match.ranking import Engine
-
-    if overlapped:
-        from implant_match.scoring import import_sparse
-
-        import_sparse()  # big data is scored with sparse matrices
-
-    def build() -> Engine:
-        # the lexicon is read while a prefetched file may still be parsing; its problems
-        # are reported after the data's, as if read second
-        lexicon_or_error: Lexicon | DataError
+    if jobs is None:
         try:
-            lexicon_or_error = load_lexicon(lexicon_file)
-        except DataError as exc:
-            lexicon_or_error = exc
-        # warnings are `validate`'s business; the other commands only need valid data
-        dataset: Dataset = load_dataset(paths, warnings=False)
-        if isinstance(lexicon_or_error, DataError):
-            raise lexicon_or_error
-        return Engine(dataset, lexicon_or_error, spare + 1)
-
-    try:
-        return cached_engine(paths, lexicon_file, build)
-    finally:
-        cancel_prefetches()  # found in the cache, or stopped by an error: not needed
+            jobs = resolve_jobs(None)
+        except UsageError:
+            jobs = 1
+    return open_engine(needs, enterprises, lexicon, jobs=jobs)
 
 
 def _rank_options(
@@ -301,11 +257,11 @@ def _rank_options(
     min_score: float,
     stability: bool,
 ) -> RankOptions:
-    from implant_match.ranking import RankOptions
+    from implant_match.api import rank_options
     from implant_match.weights import load_weights
 
-    return RankOptions(
-        need_ids=tuple(need or ()),
+    return rank_options(
+        need=need,
         territory=territory,
         theme=theme,
         enterprise=enterprise,
@@ -329,23 +285,12 @@ def validate(
     ] = ProblemFormat.text,
 ) -> None:
     """Check both data files (and a project lexicon): every problem, one per line."""
-    from implant_match.dataset import inspect_files
+    from implant_match.dataset import inspect_files, lexicon_file, resolve_paths
+    from implant_match.errors import sort_problems
     from implant_match.render import render_problems
 
-    paths = _paths(needs, enterprises)
-    inspection = inspect_files(paths)
-    problems = list(inspection.problems)
-    lexicon_file = _lexicon_path(paths, lexicon)
-    if lexicon_file is not None:
-        from implant_match.lexicon import load_lexicon
-
-        try:
-            problems.extend(load_lexicon(lexicon_file).warnings)
-        except DataError as exc:
-            problems.extend(exc.problems)
-    from implant_match.errors import sort_problems
-
-    problems = sort_problems(problems)
+    paths = resolve_paths(needs, enterprises)
+    problems = sort_problems(inspect_files(paths, lexicon_file(paths, lexicon)).problems)
     failed = any(p.is_error for p in problems) or (strict and bool(problems))
     if output is ProblemFormat.json:
         import json
@@ -449,14 +394,24 @@ def explain(
     lexicon: LexiconOpt = None,
     weights: WeightsOpt = None,
     weight: WeightOpt = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Explain one enterprise's score for one need, part by part."""
-    from implant_match.render import render_explanation
+    from implant_match.api import explain as explain_pair
     from implant_match.weights import load_weights
 
     engine = _engine(needs, enterprises, lexicon)
-    result = engine.explain(enterprise, need, load_weights(weights, weight))
-    render_explanation(result, engine, _console())
+    explanation = explain_pair(engine, enterprise, need, load_weights(weights, weight))
+    if output is OutputFormat.json:
+        from implant_match.export import dumps
+
+        sys.stdout.write(dumps(explanation.to_dict()))
+        return
+    from implant_match.render import render_explanation
+
+    render_explanation(explanation.result, engine, _console())
 
 
 @app.command()
@@ -539,10 +494,10 @@ def lexicon_command(
     """List the acronyms and synonym groups the engine knows."""
     from rich.table import Table
 
+    from implant_match.dataset import lexicon_file, resolve_paths
     from implant_match.lexicon import load_lexicon
 
-    paths = _paths(needs, None)
-    groups = load_lexicon(_lexicon_path(paths, lexicon)).search(word)
+    groups = load_lexicon(lexicon_file(resolve_paths(needs, None), lexicon)).search(word)
     table = Table(header_style="bold")
     table.add_column("Group")
     table.add_column("Canonical form")
@@ -566,61 +521,12 @@ def main() -> None:
     # would only rescan an ever larger heap (about 0.5 s of a 1,000 x 10,000 ranking).
     # Library callers keep theirs; the heavy stages pause it themselves (runtime.paused_gc).
     gc.disable()
-    prefetch_early(sys.argv[1:])
     try:
         app()
         code: object = 0
     except SystemExit as exc:  # how click ends every command
         code = exc.code
-    if "implant_match.loading" in sys.modules:  # a child left parsing (a usage error...)
-        sys.modules["implant_match.loading"].cancel_prefetches()
     _exit(code)
-
-
-ENGINE_COMMANDS = frozenset({"rank", "export", "explain", "gaps", "cohort"})
-_EARLY_OPTIONS = {
-    "--needs": "needs",
-    "--enterprises": "enterprises",
-    "--jobs": "jobs",
-    "-j": "jobs",
-}
-
-
-def prefetch_early(args: list[str]) -> None:
-    """Start parsing a big data file before typer builds the commands and imports pydantic.
-
-    Typer's set-up costs about 0.2 s that a forked child can spend parsing the enterprise
-    directory. This reads only what ``_engine`` needs to know (the command, ``--needs``,
-    ``--enterprises``, ``--jobs``) and starts what ``_engine`` would start anyway, which
-    then finds the child already at work. A misreading costs no more than a child that is
-    stopped unused: typer still parses the command line and reports its errors.
-    """
-    words = list(itertools.takewhile(lambda a: a != "--", args))
-    command = next((a for a in words if not a.startswith("-")), None)
-    if command not in ENGINE_COMMANDS or "--help" in words:
-        return
-    found: dict[str, str] = {}
-    for k, word in enumerate(words):
-        name, equals, value = word.partition("=")
-        if name in _EARLY_OPTIONS:
-            if not equals:
-                if k + 1 >= len(words):
-                    return
-                value = words[k + 1]
-            found[_EARLY_OPTIONS[name]] = value
-        elif word.startswith("-j") and word[2:].isdigit():  # -j2
-            found["jobs"] = word[2:]
-    from implant_match.loading import prefetch_data, resolve_paths
-    from implant_match.runtime import resolve_jobs
-
-    try:
-        spare = resolve_jobs(int(found["jobs"]) if "jobs" in found else None) - 1
-    except (ValueError, UsageError):  # typer or _engine will say what is wrong
-        return
-    paths = resolve_paths(
-        *(Path(found[key]) if key in found else None for key in ("needs", "enterprises"))
-    )
-    prefetch_data(paths, spare)
 
 
 def _exit(code: object) -> NoReturn:
@@ -667,15 +573,17 @@ def gaps(
     ] = OutputFormat.table,
 ) -> None:
     """Needs still without a sufficient answer, and priority themes nobody covers."""
-    from implant_match.gaps import find_gaps
+    from implant_match.api import gaps as find_gaps
     from implant_match.weights import load_weights
 
     engine = _engine(needs, enterprises, lexicon)
-    report = find_gaps(engine, load_weights(weights, weight), threshold, territory)
+    report = find_gaps(
+        engine, territory=territory, threshold=threshold, weights=load_weights(weights, weight)
+    )
     if output is OutputFormat.json:
-        from implant_match.export import dumps, gaps_document
+        from implant_match.export import dumps
 
-        sys.stdout.write(dumps(gaps_document(report)))
+        sys.stdout.write(dumps(report.to_dict()))
         return
     from implant_match.render import render_gaps
 
@@ -717,24 +625,24 @@ def cohort(
     ] = OutputFormat.table,
 ) -> None:
     """Choose the K enterprises (a promotion) that together serve the needs best."""
-    from implant_match.cohort import choose_cohort
+    from implant_match.api import cohort as choose_cohort
     from implant_match.weights import load_weights
 
     engine = _engine(needs, enterprises, lexicon)
     result = choose_cohort(
         engine,
         size,
-        load_weights(weights, weight),
-        territory,
-        tuple(include or ()),
-        tuple(exclude or ()),
-        method,
-        cover,
+        territory=territory,
+        include=include or (),
+        exclude=exclude or (),
+        method=method,
+        cover_threshold=cover,
+        weights=load_weights(weights, weight),
     )
     if output is OutputFormat.json:
-        from implant_match.export import cohort_document, dumps
+        from implant_match.export import dumps
 
-        sys.stdout.write(dumps(cohort_document(result)))
+        sys.stdout.write(dumps(result.to_dict()))
         return
     from implant_match.render import render_cohort
 

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from implant_match.weights import Weights
 EXACT_LIMIT = 200  # candidates
 EXACT_MAX_SIZE = 25
 DEFAULT_COVER = 50.0  # a need counts as served when its best chosen score reaches this
+DECIMALS = 2  # scores in JSON
 TIME_LIMIT = 30.0  # seconds for the exact solver before falling back to greedy
 
 
@@ -48,12 +50,39 @@ class Chosen:
 
 @dataclass(frozen=True)
 class Cohort:
+    """A proposed promotion: who is chosen, what each brings, and what stays uncovered."""
+
     enterprises: tuple[Chosen, ...]
     objective: float
     method: str
     assignments: tuple[Assignment, ...]
     uncovered: tuple[str, ...]  # needs whose best chosen score is below cover_threshold
     cover_threshold: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object ``cohort --format json`` prints."""
+        return {
+            "enterprises": [
+                {
+                    "id": m.enterprise_id,
+                    "needs": list(m.needs),
+                    "marginal_contribution": round(m.marginal, 6),
+                }
+                for m in self.enterprises
+            ],
+            "objective": round(self.objective, 6),
+            "method": self.method,
+            "assignments": [
+                {
+                    "need_id": a.need_id,
+                    "enterprise_id": a.enterprise_id,
+                    "score": round(a.score, DECIMALS),
+                }
+                for a in self.assignments
+            ],
+            "uncovered": list(self.uncovered),
+            "cover_threshold": self.cover_threshold,
+        }
 
 
 @dataclass(frozen=True)

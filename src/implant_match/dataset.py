@@ -1,15 +1,20 @@
 """The loaded, validated data every command works on, and where it comes from.
 
-``load_dataset`` runs load -> validate and either returns a :class:`Dataset` (warnings
-attached) or raises :class:`DataError` carrying every problem of both files.
+:func:`load_dataset` runs load -> validate over the two data files (and a project
+lexicon) and either returns a :class:`Dataset` or raises :class:`DataError` carrying
+every problem found; :meth:`Dataset.from_records` does the same for data held in memory.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import Any
 
 from implant_match.errors import DataError, Problem
+from implant_match.lexicon import Lexicon, lexicon_from_document, load_lexicon
 from implant_match.loading import (  # where the files are is the load stage's business
     ENTERPRISES_FILE,
     NEEDS_FILE,
@@ -18,7 +23,6 @@ from implant_match.loading import (  # where the files are is the load stage's b
     SourceMap,
     bundled_data_dir,
     load_document,
-    reload_whole,
     resolve_paths,
 )
 from implant_match.models import Enterprise, EnterprisesFile, Need, NeedsFile, Territory, Theme
@@ -31,22 +35,59 @@ __all__ = [  # paths are re-exported: load_dataset takes them
     "DataPaths",
     "Dataset",
     "Inspection",
+    "Reader",
     "bundled_data_dir",
     "inspect_files",
+    "lexicon_file",
     "load_dataset",
     "resolve_paths",
 ]
 
+LEXICON_FILE = "lexicon.yaml"
+
+Reader = Callable[[Path, str], Document]
+"""How a data file becomes a document: :func:`~implant_match.loading.load_document`, or
+a :class:`~implant_match.prefetch.Prefetch`'s ``load`` that may take it from a child."""
+
 
 @dataclass
 class Dataset:
-    """Themes, territories, needs and enterprises, sorted by id, ready to score."""
+    """Themes, territories, needs and enterprises, sorted by id, with the lexicon in force."""
 
     needs_file: NeedsFile
     enterprises_file: EnterprisesFile
     needs_source: SourceMap
     enterprises_source: SourceMap
+    lexicon: Lexicon = field(default_factory=load_lexicon)
     warnings: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def from_records(
+        cls,
+        needs: Mapping[str, Any],
+        enterprises: Mapping[str, Any],
+        lexicon: Mapping[str, Any] | None = None,
+        *,
+        warnings: bool = True,
+    ) -> Dataset:
+        """Data held in memory, validated exactly as files are.
+
+        ``needs`` and ``enterprises`` have the shape of the YAML files (``{"schema_version":
+        1, "themes": [...], ...}``); ``lexicon`` that of a project lexicon. Problems are
+        located by the path of the value (``needs[3].themes[1]``) instead of a line.
+        Raises :class:`DataError` with every problem found.
+        """
+        documents: list[Document | None] = [
+            Document(_plain(data), SourceMap(name, by_path=True))
+            for name, data in (("needs", needs), ("enterprises", enterprises))
+        ]
+        lexicon_doc = (
+            None
+            if lexicon is None
+            else Document(_plain(lexicon), SourceMap("lexicon", by_path=True))
+        )
+        inspection = _inspect(documents, [], lexicon_doc, warnings)
+        return _usable(inspection)
 
     @cached_property
     def themes(self) -> dict[str, Theme]:
@@ -89,41 +130,84 @@ class Inspection:
         return [p for p in self.problems if not p.is_error]
 
 
-def inspect_files(paths: DataPaths, warnings: bool = True) -> Inspection:
-    """Load and validate both files, gathering every problem even when one file is unreadable.
+def lexicon_file(paths: DataPaths, explicit: Path | None = None) -> Path | None:
+    """The project lexicon: ``explicit``, else ``lexicon.yaml`` beside the needs file."""
+    if explicit is not None:
+        return explicit
+    beside = paths.needs.parent / LEXICON_FILE
+    return beside if beside.is_file() else None
+
+
+def inspect_files(
+    paths: DataPaths,
+    lexicon: Path | None = None,
+    warnings: bool = True,
+    read: Reader = load_document,
+) -> Inspection:
+    """Load and validate both files and the project lexicon ``lexicon`` (None: the
+    shipped one alone), gathering every problem even when a file is unreadable.
 
     ``warnings=False`` skips the checks that can only warn (near-duplicate names...).
     """
     documents: list[Document | None] = []
     problems: list[Problem] = []
-    files = [(paths.needs, paths.needs_display), (paths.enterprises, paths.enterprises_display)]
     with paused_gc():  # many small objects, no cycles
-        for path, display in files:
+        for path, display in (
+            (paths.needs, paths.needs_display),
+            (paths.enterprises, paths.enterprises_display),
+        ):
             try:
-                documents.append(load_document(path, display))
+                documents.append(read(path, display))
             except DataError as exc:
                 problems.extend(exc.problems)
                 documents.append(None)
-        needs_doc, enterprises_doc = documents
-        validated = validate_documents(needs_doc, enterprises_doc, warnings)
-        if validated.problems and any(d and not d.positioned for d in documents):
-            # data parsed in parts knows no lines: parsed again whole, to point at them
-            needs_doc, enterprises_doc = (
-                reload_whole(d, path, display) if d else None
-                for d, (path, display) in zip(documents, files, strict=True)
-            )
-            validated = validate_documents(needs_doc, enterprises_doc, warnings)
-        problems.extend(validated.problems)
-        return Inspection(_assemble(validated, needs_doc, enterprises_doc, problems), problems)
+        lexicon_doc: Document | None = None
+        if lexicon is not None:
+            try:
+                lexicon_doc = load_document(lexicon)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                lexicon_doc = _UNREADABLE
+        return _inspect(documents, problems, lexicon_doc, warnings)
+
+
+# a project lexicon that could not be read: no dataset, but its problem is already said
+_UNREADABLE = Document(None, SourceMap(""))
+
+
+def _inspect(
+    documents: list[Document | None],
+    problems: list[Problem],
+    lexicon_doc: Document | None,
+    warnings: bool,
+) -> Inspection:
+    needs_doc, enterprises_doc = documents
+    validated = validate_documents(needs_doc, enterprises_doc, warnings)
+    problems.extend(validated.problems)
+    lexicon: Lexicon | None = None
+    if lexicon_doc is None:
+        lexicon = load_lexicon()
+    elif lexicon_doc is not _UNREADABLE:
+        try:
+            lexicon = lexicon_from_document(lexicon_doc)
+        except DataError as exc:
+            problems.extend(exc.problems)
+        else:
+            problems.extend(lexicon.warnings)
+    dataset = _assemble(validated, needs_doc, enterprises_doc, lexicon, problems)
+    return Inspection(dataset, problems)
 
 
 def _assemble(
     validated: Validated,
     needs_doc: Document | None,
     enterprises_doc: Document | None,
+    lexicon: Lexicon | None,
     problems: list[Problem],
 ) -> Dataset | None:
     if any(p.is_error for p in problems) or needs_doc is None or enterprises_doc is None:
+        return None
+    if lexicon is None:
         return None
     assert validated.needs_file is not None and validated.enterprises_file is not None
     return Dataset(
@@ -131,21 +215,49 @@ def _assemble(
         validated.enterprises_file,
         needs_doc.source,
         enterprises_doc.source,
+        lexicon,
         [p for p in problems if not p.is_error],
     )
 
 
-def load_dataset(paths: DataPaths | None = None, warnings: bool = True) -> Dataset:
-    """Load and validate the data, or raise :class:`DataError` with every problem found.
-
-    ``warnings=False`` skips the checks that can only warn, for callers that do not show
-    them (``Dataset.warnings`` is then empty).
-    """
-    inspection = inspect_files(paths or resolve_paths(), warnings)
+def _usable(inspection: Inspection) -> Dataset:
     if inspection.dataset is None:
         raise DataError(inspection.problems)
+    return inspection.dataset
+
+
+def _plain(data: Mapping[str, Any]) -> Any:
+    """Records as the loader would give them: dicts and lists (tuples become lists)."""
+    if isinstance(data, Mapping):
+        return {str(k): _plain(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_plain(v) for v in data]
+    return data
+
+
+def load_dataset(
+    needs: str | Path | None = None,
+    enterprises: str | Path | None = None,
+    lexicon: str | Path | None = None,
+    *,
+    warnings: bool = True,
+    read: Reader = load_document,
+) -> Dataset:
+    """Load and validate the data files, or raise :class:`DataError` with every problem.
+
+    ``needs`` and ``enterprises`` default to ``./data/needs.yaml`` and
+    ``./data/enterprises.yaml``, else the bundled example; ``lexicon`` to a
+    ``lexicon.yaml`` beside the needs file, if there is one. ``warnings=False`` skips
+    the checks that can only warn, for callers that do not show them.
+    """
+    paths = resolve_paths(
+        Path(needs) if needs is not None else None,
+        Path(enterprises) if enterprises is not None else None,
+    )
+    project_lexicon = lexicon_file(paths, Path(lexicon) if lexicon is not None else None)
+    dataset = _usable(inspect_files(paths, project_lexicon, warnings, read))
     # valid data needs no positions any more: on a national directory they weigh more than
     # half as much as the data itself
-    for source in (inspection.dataset.needs_source, inspection.dataset.enterprises_source):
+    for source in (dataset.needs_source, dataset.enterprises_source):
         source.drop_positions()
-    return inspection.dataset
+    return dataset

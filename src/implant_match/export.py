@@ -23,14 +23,13 @@ from typing import IO, Any, Protocol
 
 import orjson
 
-from implant_match.cohort import Cohort
 from implant_match.errors import ExportError, UsageError
-from implant_match.gaps import GapReport
 from implant_match.ranking import Shortlist
+from implant_match.results import fits
 from implant_match.weights import PARTS
 
 LIST_SEPARATOR = " | "
-DECIMALS = 2
+DECIMALS = 2  # of the CSV and xlsx score columns
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 COLUMNS: list[tuple[str, str]] = [
@@ -61,36 +60,7 @@ COLUMN_DECIMALS = {"stability": 3}
 
 def json_records(shortlist: Shortlist) -> list[dict[str, Any]]:
     """The ranked pairs as JSON-ready objects (``rank --format json`` prints this list)."""
-    records = []
-    for need, ranked in shortlist.pairs():
-        match = ranked.match
-        records.append(
-            {
-                "need_id": need.id,
-                "need_title": need.title,
-                "territory": need.territory,
-                "priority": need.priority.value,
-                "rank": ranked.rank,
-                "enterprise_id": match.enterprise_id,
-                "score": _round(match.score),
-                "components": {c.name: _round(c.points) for c in match.components},
-                "similarities": {c.name: round(c.raw, 4) for c in match.components},
-                "weights": {c.name: round(c.weight, 4) for c in match.components},
-                "stability": None if ranked.stability is None else round(ranked.stability, 3),
-                "matched_themes": list(match.matched_themes),
-                "matched_keywords": list(match.matched_keywords),
-                "matched_words": list(match.matched_words),
-                "lexicon": list(match.lexicon_links),
-                "reasons": list(match.reasons),
-                "partners": [a.actor_id for a in match.partners],
-                "competitors": [a.actor_id for a in match.competitors],
-            }
-        )
-    return records
-
-
-def _round(value: float, decimals: int = DECIMALS) -> float:
-    return round(value, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return [fit.to_dict() for fit in fits(shortlist)]
 
 
 def table_rows(shortlist: Shortlist, names: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
@@ -369,58 +339,3 @@ def export(
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
     return len(rows)
-
-
-def gaps_document(report: GapReport) -> dict[str, Any]:
-    """``gaps --format json``."""
-    return {
-        "threshold": report.threshold,
-        "needs": [
-            {
-                "need_id": gap.need.id,
-                "territory": gap.need.territory,
-                "priority": gap.need.priority.value,
-                "shortfall": round(gap.shortfall, DECIMALS),
-                "best_enterprise_id": gap.best.enterprise_id if gap.best else None,
-                "best_score": round(gap.best.score, DECIMALS) if gap.best else None,
-                "missing_themes": list(gap.best.missing_themes) if gap.best else [],
-                "missing_keywords": list(gap.best.missing_keywords) if gap.best else [],
-                "competitors": [c.actor_id for c in gap.best.competitors] if gap.best else [],
-            }
-            for gap in report.needs
-        ],
-        "priorities_without_need": [
-            {"territory": g.territory_id, "theme": g.theme_id}
-            for g in report.priorities_without_need
-        ],
-        "priorities_without_enterprise": [
-            {"territory": g.territory_id, "theme": g.theme_id}
-            for g in report.priorities_without_enterprise
-        ],
-    }
-
-
-def cohort_document(cohort: Cohort) -> dict[str, Any]:
-    """``cohort --format json``."""
-    return {
-        "enterprises": [
-            {
-                "id": m.enterprise_id,
-                "needs": list(m.needs),
-                "marginal_contribution": round(m.marginal, 6),
-            }
-            for m in cohort.enterprises
-        ],
-        "objective": round(cohort.objective, 6),
-        "method": cohort.method,
-        "assignments": [
-            {
-                "need_id": a.need_id,
-                "enterprise_id": a.enterprise_id,
-                "score": round(a.score, DECIMALS),
-            }
-            for a in cohort.assignments
-        ],
-        "uncovered": list(cohort.uncovered),
-        "cover_threshold": cohort.cover_threshold,
-    }

@@ -11,6 +11,7 @@ Three kinds of gap, for the incubator's next scouting tour:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from implant_match.scoring import Match
 from implant_match.weights import Weights
 
 DEFAULT_THRESHOLD = 50.0
+DECIMALS = 2  # scores in JSON
 _PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -43,10 +45,40 @@ class ThemeGap:
 
 @dataclass(frozen=True)
 class GapReport:
+    """Needs without a good enough candidate, and priority themes nobody covers."""
+
     threshold: float
     needs: tuple[NeedGap, ...]
     priorities_without_need: tuple[ThemeGap, ...]
     priorities_without_enterprise: tuple[ThemeGap, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object ``gaps --format json`` prints."""
+        return {
+            "threshold": self.threshold,
+            "needs": [
+                {
+                    "need_id": gap.need.id,
+                    "territory": gap.need.territory,
+                    "priority": gap.need.priority.value,
+                    "shortfall": round(gap.shortfall, DECIMALS),
+                    "best_enterprise_id": gap.best.enterprise_id if gap.best else None,
+                    "best_score": round(gap.best.score, DECIMALS) if gap.best else None,
+                    "missing_themes": list(gap.best.missing_themes) if gap.best else [],
+                    "missing_keywords": list(gap.best.missing_keywords) if gap.best else [],
+                    "competitors": [c.actor_id for c in gap.best.competitors] if gap.best else [],
+                }
+                for gap in self.needs
+            ],
+            "priorities_without_need": [
+                {"territory": g.territory_id, "theme": g.theme_id}
+                for g in self.priorities_without_need
+            ],
+            "priorities_without_enterprise": [
+                {"territory": g.territory_id, "theme": g.theme_id}
+                for g in self.priorities_without_enterprise
+            ],
+        }
 
 
 def find_gaps(

@@ -9,6 +9,7 @@ overrides it with an optional ``data/lexicon.yaml`` of the same format.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -103,14 +104,17 @@ def parse_lexicon(document: Document) -> tuple[LexiconFile | None, list[Problem]
 
 def load_lexicon(project_file: Path | None = None, display: str | None = None) -> Lexicon:
     """The shipped lexicon, merged with ``project_file`` when given (its groups win by id)."""
-    shipped = _load_shipped()
     if project_file is None:
-        return Lexicon(shipped.groups)
-    document = load_document(project_file, display)
+        return Lexicon(_load_shipped().groups)
+    return lexicon_from_document(load_document(project_file, display))
+
+
+def lexicon_from_document(document: Document) -> Lexicon:
+    """The shipped lexicon merged with a loaded project lexicon, or :class:`DataError`."""
     extension, problems = parse_lexicon(document)
     if extension is None:
         raise DataError(problems)
-    return merge(shipped, extension, document.source)
+    return merge(_load_shipped(), extension, document.source)
 
 
 def merge(shipped: LexiconFile, extension: LexiconFile, source: SourceMap) -> Lexicon:
@@ -144,17 +148,12 @@ def merge(shipped: LexiconFile, extension: LexiconFile, source: SourceMap) -> Le
     return Lexicon(tuple(sorted([*kept, *extension.groups], key=lambda g: g.id)), tuple(problems))
 
 
-_SHIPPED: LexiconFile | None = None
-
-
+@functools.cache  # a file of the package: read once per process
 def _load_shipped() -> LexiconFile:
-    global _SHIPPED
-    if _SHIPPED is None:
-        path = shipped_lexicon_path()
-        # our own file, checked by the tests: the plain C loader is safe and 10x faster here
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-        parsed, problems = parse_lexicon(Document(data, SourceMap(str(path))))
-        if parsed is None:  # pragma: no cover - guarded by tests on the shipped file
-            raise DataError(problems)
-        _SHIPPED = parsed
-    return _SHIPPED
+    path = shipped_lexicon_path()
+    # our own file, checked by the tests: the plain C loader is safe and 10x faster here
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+    parsed, problems = parse_lexicon(Document(data, SourceMap(str(path))))
+    if parsed is None:  # pragma: no cover - guarded by tests on the shipped file
+        raise DataError(problems)
+    return parsed

@@ -18,9 +18,7 @@ import codecs
 import os
 import re
 from array import array
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,6 @@ from yaml.events import (
 )
 
 from implant_match.errors import DataError, Problem
-from implant_match.runtime import ForkedCall
 
 try:  # the C parser is ~10x faster; the pure-Python one is a fallback, same events
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -112,9 +109,13 @@ class SourceMap:
       (-1 for a scalar or an alias: nothing below it has a position); in a mapping, the line
       and column of its key come first. An entry is known by the offset of its value's line;
     * ``_document`` is the entry of the top value (-1 when there is none).
+
+    Data built in memory (``Dataset.from_records``) has no lines: its map is ``by_path``
+    and locates a problem by the path of the value, such as ``needs[3].themes[1]``.
     """
 
     path: str
+    by_path: bool = False
     # raw file index of each record kept when some records of a list were invalid
     record_indices: dict[PathKey, list[int]] = field(default_factory=dict)
     _tree: array[int] = field(default_factory=lambda: array("q"), repr=False)
@@ -172,8 +173,14 @@ class SourceMap:
         hint: str | None = None,
         severity: str = "error",
     ) -> Problem:
+        if self.by_path:
+            return Problem(dotted(loc) or self.path, 0, 0, severity, message, hint)  # type: ignore[arg-type]
         line, column = self.locate(loc, key=key)
         return Problem(self.path, line, column, severity, message, hint)  # type: ignore[arg-type]
+
+    def where(self, loc: PathKey) -> str:
+        """How a message names the place of another value: ``line 12`` or ``needs[2].id``."""
+        return dotted(loc) if self.by_path else f"line {self.locate(loc)[0]}"
 
     def drop_positions(self) -> None:
         """Forget every position (``locate`` then answers line 1, column 1)."""
@@ -183,17 +190,20 @@ class SourceMap:
         self._document = -1
 
 
+def dotted(loc: PathKey) -> str:
+    """``("needs", 3, "themes", 1)`` as ``needs[3].themes[1]``."""
+    text = ""
+    for step in loc:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
 @dataclass
 class Document:
-    """One loaded YAML file: its data and where each part of it stands.
-
-    ``positioned`` is False for a file parsed in parts (see :func:`prefetch`): its source
-    map is empty, and a caller that finds a problem in it parses the file again whole.
-    """
+    """One loaded YAML file: its data and where each part of it stands."""
 
     data: Any
     source: SourceMap
-    positioned: bool = True
 
 
 # -- where the data files are ----------------------------------------------------------
@@ -381,231 +391,13 @@ def load_document(path: Path, display: str | None = None) -> Document:
 
     The file is decoded only to be checked: the parser then reads its bytes, which are the
     text's own UTF-8 less the BOM, so a big file is not held twice while its data is built.
-    A file :func:`prefetch` started parsing is taken from its child (or, if the child could
-    not deliver, parsed here).
     """
     name = display or str(path)
-    pending = _prefetched.pop((path, name), None)
-    if pending is not None:
-        document = pending.document()
-        if document is not None:
-            return document
-    return _load(path, name)
-
-
-def reload_whole(document: Document, path: Path, display: str | None = None) -> Document:
-    """``document`` if it knows its positions, else the file parsed again whole (to
-    point at the lines of problems found in data parsed in parts)."""
-    return document if document.positioned else _load(path, display or str(path))
-
-
-def _load(path: Path, name: str) -> Document:
     raw = read_bytes(path, name)
     decode(raw, name)
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     return _parse(raw, name)
-
-
-# -- parsing a big file while the process does something else ------------------------------
-
-PREFETCH_MIN_BYTES = 1 << 20  # a smaller file parses in less time than a fork saves
-PREFETCH_MAX_BYTES = 32 << 20  # a bigger one would be held by two processes at once
-
-
-class _Prefetch:
-    """A file being parsed in a forked child: whole, or all but its head, which this
-    process parses itself when it loads the file (see :func:`prefetch`)."""
-
-    def __init__(self, call: ForkedCall[Document], name: str, head: bytes | None) -> None:
-        self.call = call
-        self.name = name
-        self.head = head
-
-    def document(self) -> Document | None:
-        """The parsed document, or None when it could not be had this way (a problem in
-        the file, or pieces that do not join up): the caller then parses the file whole."""
-        first = None
-        if self.head is not None:
-            try:
-                first = _parse_part(self.head, self.name)
-            except DataError:
-                self.cancel()
-                return None
-        delivered, rest = self.call.result()
-        if not delivered or rest is None:
-            return None
-        return rest if first is None else _join([first, rest], self.name)
-
-    def cancel(self) -> None:
-        self.call.cancel()
-
-
-_prefetched: dict[tuple[Path, str], _Prefetch] = {}
-
-
-def prefetch(path: Path, display: str | None = None, head: float = 0.0) -> bool:
-    """Start parsing ``path`` in a forked child; the next :func:`load_document` of it
-    takes the result. Whether it was started.
-
-    A cold run imports its heavy modules (numpy, pydantic, scipy) and reads its lexicon
-    in about the time libyaml takes on a few megabytes of data: started first, the parse
-    of the big file overlaps them. With ``head`` above 0, a file whose bulk is one block
-    sequence (the enterprises) is cut between two of its items at about that share of
-    its length: the child parses the tail while this process imports, then this process
-    parses the head. Only files of ``PREFETCH_MIN_BYTES`` to ``PREFETCH_MAX_BYTES`` are
-    worth it, and only where forking is safe; a file with problems, or whose pieces do
-    not join up, is parsed again whole and reported exactly as without a child.
-    """
-    name = display or str(path)
-    size = _size_of(path)
-    if (path, name) in _prefetched or not PREFETCH_MIN_BYTES <= size <= PREFETCH_MAX_BYTES:
-        return False
-    task: Callable[[], Document] = partial(_load, path, name)
-    first = None
-    if head > 0:
-        try:
-            raw = read_bytes(path, name)
-        except DataError:
-            return False  # said when the file is loaded
-        if raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        cut = cut_point(raw, head)
-        if cut is not None:
-            header, at = cut
-            first = raw[:at]
-            task = partial(_parse_part, header + raw[at:], name)
-    call = ForkedCall.start(task)
-    if call is None:
-        return False
-    _prefetched[(path, name)] = _Prefetch(call, name, first)
-    return True
-
-
-# what a cold run does meanwhile, to cut a big file so that both parts are done together
-PARSE_BYTES_PER_SECOND = 7_000_000  # libyaml and the builder below, on one core
-IMPORT_SECONDS = 0.65  # the heavy modules this process imports after starting the child
-MIN_HEAD = 0.05  # below this share, this process would only wait a little less
-
-
-def head_share(size: int) -> float:
-    """The share of a file of ``size`` bytes that this process should parse itself while
-    a child started before its imports parses the rest, so that both end together (0
-    when the child alone is done before the imports are)."""
-    seconds = max(size, 1) / PARSE_BYTES_PER_SECOND
-    share = (seconds - IMPORT_SECONDS) / (2 * seconds)
-    return min(share, 0.5) if share >= MIN_HEAD else 0.0
-
-
-def prefetch_data(paths: DataPaths, children: int) -> bool:
-    """:func:`prefetch` the data files worth it, biggest first, in at most ``children``
-    children (counting those an earlier call started); the head of the first is left to
-    this process (:func:`head_share`). Whether any file is being parsed."""
-    files = sorted(
-        [(paths.needs, paths.needs_display), (paths.enterprises, paths.enterprises_display)],
-        key=lambda item: -_size_of(item[0]),
-    )
-    started = sum(file in _prefetched for file in files)
-    for path, display in files:
-        share = head_share(_size_of(path)) if not started else 0.0
-        if started < children and prefetch(path, display, share):
-            started += 1
-    return started > 0
-
-
-def _size_of(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def cancel_prefetches() -> None:
-    """Stop the children of files that will not be loaded after all (found in the cache)."""
-    while _prefetched:
-        _, pending = _prefetched.popitem()
-        pending.cancel()
-
-
-# -- a big file cut into parts --------------------------------------------------------------
-
-# a top-level key with nothing after it on its line (its value, a block sequence, follows)
-_SEQUENCE_KEY = re.compile(rb"^[A-Za-z_][A-Za-z0-9_-]*:[ \t]*\r?\n", re.M)
-# blank or comment lines, then the first item of a block sequence
-_FIRST_ITEM = re.compile(rb"(?:[ \t]*(?:#[^\n]*)?\n)*( *)-[ \t\r\n]")
-# YAML line breaks the cuts do not look for: NEL, LINE and PARAGRAPH SEPARATOR (and CR alone)
-_OTHER_BREAKS = (b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
-
-
-def cut_point(raw: bytes, at: float) -> tuple[bytes, int] | None:
-    """Where a file can be cut in two pieces that parse on their own, near ``at`` (a
-    share of its length), and the header the second piece is parsed after.
-
-    The file must hold one top-level ``key:`` whose block sequence makes up most of it.
-    The cut falls at the first line from there that starts an item of that sequence (at
-    its indentation), before the first line less indented than the items; the second
-    piece is parsed after the key's own line. None when the file is not made that way
-    (:func:`_join` still checks that the parsed pieces join up).
-    """
-    if any(mark in raw for mark in _OTHER_BREAKS) or raw.count(b"\r") != raw.count(b"\r\n"):
-        return None
-    for key in _SEQUENCE_KEY.finditer(raw):
-        item = _FIRST_ITEM.match(raw, key.end())
-        if item is None:
-            continue
-        indent = len(item.group(1))
-        begin = item.start(1)
-        # (patterns start with the line break: the regex engine then jumps from one to the
-        # next instead of trying every position)
-        if indent:  # the sequence ends at the first line less indented than its items
-            ends = re.compile(rb"\n {0,%d}[^ \t\r\n#]" % (indent - 1))
-        else:  # at the margin, at the first line there that is not an item
-            ends = re.compile(rb"\n(?:[^ \t\r\n#-]|-[^ \t\r\n])")
-        ended = ends.search(raw, begin - 1)
-        end = ended.start() + 1 if ended else len(raw)
-        if 2 * (end - begin) < len(raw):
-            continue  # not the bulk of the file
-        starts = re.compile(rb"\n {%d}-[ \t\r\n]" % indent)
-        found = starts.search(raw, max(begin, int(len(raw) * at)), end)
-        if found is None:
-            return None
-        return raw[key.start() : key.end()], found.start() + 1
-    return None
-
-
-def _parse_part(piece: bytes, name: str) -> Document:
-    """A piece's data; its positions, counted from the piece, are dropped (not sent)."""
-    decode(piece, name)  # any encoding problem: the file is parsed again whole
-    document = _parse(piece, name, aliases=False)
-    document.source.drop_positions()
-    document.positioned = False
-    return document
-
-
-def _join(parts: list[Document], name: str) -> Document | None:
-    """The document the pieces of one file make together, or None when they do not fit:
-    the first must end with the sequence (the last key of a mapping), each other must hold
-    that key first, with a list, and nothing else unless it is the last; later keys of the
-    last must not repeat earlier ones."""
-    data = parts[0].data
-    if not isinstance(data, dict) or not data:
-        return None
-    key = next(reversed(data))
-    items = data[key]
-    if not isinstance(items, list):
-        return None
-    for k, part in enumerate(parts[1:], start=2):
-        more = part.data
-        if not isinstance(more, dict) or next(iter(more), None) != key:
-            return None
-        if not isinstance(more[key], list) or (len(more) > 1 and k < len(parts)):
-            return None
-        items.extend(more.pop(key))
-        for later, value in more.items():  # keys after the sequence, in the last piece
-            if later in data:
-                return None
-            data[later] = value
-    return Document(data, SourceMap(name), positioned=False)
 
 
 def parse_document(text: str, name: str) -> Document:
@@ -614,10 +406,9 @@ def parse_document(text: str, name: str) -> Document:
     return _parse(text, name)
 
 
-def _parse(content: str | bytes, name: str, aliases: bool = True) -> Document:
+def _parse(content: str | bytes, name: str) -> Document:
     source = SourceMap(name)
     builder = _Builder(source)
-    builder.aliases = aliases
     parser = _Parser(content)
     try:
         data = builder.build(parser)
@@ -692,9 +483,6 @@ class _Builder:
         # themes and legal forms a million times, and each copy would weigh 50-100 bytes
         self.strings: dict[str, str] = {}
         self.plain_keys: dict[str, str] = {}  # plain key text -> the key it stands for
-        # False for a piece of a file: the anchor may be in another piece, and alias
-        # expansion must be counted over the whole file (it is then parsed whole)
-        self.aliases = True
 
     def fail(self, line: int, column: int, message: str, hint: str | None = None) -> None:
         """Record a problem at a 0-based position."""
@@ -779,9 +567,6 @@ class _Builder:
                     line, column, block = done.line, done.column, self._close(done)
                 elif kind is AliasEvent:
                     mark = event.start_mark
-                    if not self.aliases:
-                        self.fail(mark.line, mark.column, "an alias in a piece of a file")
-                        raise _Fatal
                     if event.anchor not in anchors:
                         self.fail(mark.line, mark.column, f"unknown alias '*{event.anchor}'")
                         raise _Fatal

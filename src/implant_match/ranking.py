@@ -19,20 +19,29 @@ import numpy as np
 from implant_match.analysis import Analysis, analyse_dataset
 from implant_match.dataset import Dataset
 from implant_match.errors import UnknownIdError, did_you_mean
-from implant_match.lexicon import Lexicon, load_lexicon
+from implant_match.lexicon import Lexicon
 from implant_match.models import Need, Priority
 from implant_match.runtime import fork_map, paused_gc, split
 from implant_match.scoring import (
     Exclusion,
     Match,
-    RawParts,
     Scorer,
     build_match,
     prepare_actor_links,
 )
+from implant_match.stability import POOL, stability
+from implant_match.topk import (
+    PAIR_PARTS,
+    Pool,
+    best,
+    block_scores,
+    decode_scores,
+    keys_of,
+    merge,
+    stacked_parts,
+)
 from implant_match.weights import Weights
 
-SCORE_DECIMALS = 6  # scores equal to this precision are ties, broken by id
 PARALLEL_PAIRS = 2_000_000  # below this many pairs, forking workers costs more than it saves
 _PRIORITY_ORDER = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
@@ -102,9 +111,10 @@ class Engine:
     """A dataset analysed once, ready to rank, explain and score many times."""
 
     def __init__(self, dataset: Dataset, lexicon: Lexicon | None = None, jobs: int = 1) -> None:
-        """Analyse and index ``dataset`` (its texts analysed in ``jobs`` processes)."""
+        """Analyse and index ``dataset`` (its texts analysed in ``jobs`` processes), with
+        ``lexicon`` instead of the dataset's own when given."""
         self.dataset = dataset
-        self.lexicon = lexicon or load_lexicon()
+        self.lexicon = dataset.lexicon if lexicon is None else lexicon
         with paused_gc():  # many small objects, no cycles
             self.analysis: Analysis = analyse_dataset(dataset, self.lexicon, jobs)
             self.scorer = Scorer(dataset, self.analysis)
@@ -223,23 +233,24 @@ class Engine:
             return pool
         if target is not None:
             raw = self.scorer.raw(rows, np.array([target]))
-            pool.target_keys = _keys(_scores(raw, weights, min_score), np.array([target]))[:, 0]
-            pool.target_parts = _parts(raw)[:, 0]
+            target_scores = block_scores(raw, weights, min_score)
+            pool.target_keys = keys_of(target_scores, np.array([target]))[:, 0]
+            pool.target_parts = stacked_parts(raw)[:, 0]
             pool.target_ahead = np.zeros(len(rows), dtype=np.int64)
         for block, raw in self.scorer.blocks(rows):
-            block_scores = _scores(raw, weights, min_score)
+            scores = block_scores(raw, weights, min_score)
             columns = np.arange(block.start, block.stop)
             if pool.target_keys is None and keys.shape[1] >= size:
                 # every row's pool is full: only the few scores that can beat its last
                 # candidate are keyed and merged in
-                merged = _merge(keys, parts, block_scores, raw, columns)
+                merged = merge(keys, parts, scores, raw, columns)
                 if merged is not None:
                     keys, parts = merged
                     continue
-            block_keys = _keys(block_scores, columns)
+            block_keys = keys_of(scores, columns)
             if pool.target_keys is not None:
                 pool.target_ahead += (block_keys > pool.target_keys[:, None]).sum(axis=1)
-            pick = _best(block_keys, size)
+            pick = best(block_keys, size)
             keys = np.concatenate([keys, np.take_along_axis(block_keys, pick, axis=1)], axis=1)
             parts = np.concatenate(
                 [
@@ -251,7 +262,7 @@ class Engine:
                 ],
                 axis=1,
             )
-            keep = _best(keys, size)
+            keep = best(keys, size)
             keys = np.take_along_axis(keys, keep, axis=1)
             parts = np.take_along_axis(parts, keep[:, :, None], axis=1)
         pool.keys, pool.parts = keys, parts
@@ -296,8 +307,6 @@ class Engine:
         needs = self.select_needs(options)
         if options.enterprise:
             return self._rank_enterprise(needs, options)
-        from implant_match.stability import POOL
-
         pool_size = max(options.top, POOL) if options.stability else options.top
         pool = self.pool(needs, options.weights, pool_size)
         self._remember(needs, pool, options.top)
@@ -358,8 +367,6 @@ class Engine:
 
     def _rank_enterprise(self, needs: list[Need], options: RankOptions) -> Shortlist:
         assert options.enterprise is not None
-        from implant_match.stability import POOL
-
         j_target = self.scorer.enterprise_index[options.enterprise]
         pool = self.pool(needs, options.weights, max(options.top, POOL), target=j_target)
         assert pool.target_keys is not None and pool.target_ahead is not None
@@ -373,7 +380,7 @@ class Engine:
         pool.parts = np.concatenate([pool.parts, pool.target_parts[:, None, :]], axis=1)
         position = np.where(outside, pool.keys.shape[1] - 1, inside.argmax(axis=1))
         stability = self._stability(pool, position[:, None], options)
-        scores = _decode_scores(pool.target_keys)
+        scores = decode_scores(pool.target_keys)
         found = [
             (float(scores[r]), need, int(pool.target_ahead[r]) + 1, r)
             for r, need in enumerate(needs)
@@ -403,10 +410,13 @@ class Engine:
     ) -> np.ndarray | None:
         if not options.stability or not len(pool.keys):
             return None
-        from implant_match.stability import stability
-
         return stability(
-            pool, np.broadcast_to(positions, (len(pool.keys), positions.shape[1])), options
+            pool,
+            np.broadcast_to(positions, (len(pool.keys), positions.shape[1])),
+            options.weights,
+            options.top,
+            options.stability_draws,
+            options.seed,
         )
 
     def explain(self, enterprise_id: str, need_id: str, weights: Weights) -> Match | Exclusion:
@@ -423,130 +433,3 @@ class Engine:
                 f"the need is in {need.territory}.",
             )
         return self.match(need_id, enterprise_id, weights)
-
-
-# -- keeping each need's best candidates --------------------------------------------------
-
-PAIR_PARTS = ("themes", "text", "keywords", "duplication")
-ROW_BITS = 32
-ROW_MASK = (1 << ROW_BITS) - 1
-_UNITS = 10**SCORE_DECIMALS
-
-
-@dataclass
-class Pool:
-    """Each need's best candidates, best first.
-
-    A candidate is held as one integer key, ``score in millionths << 32 | (mask - row)``,
-    so that ordering keys orders by score, then by enterprise id (rows follow ids): one
-    exact, vectorised selection per block, ties included. ``-1`` marks an empty slot.
-    """
-
-    keys: np.ndarray  # (needs, k) int64
-    parts: np.ndarray  # (needs, k, 4): PAIR_PARTS of each candidate
-    target_keys: np.ndarray | None = None  # (needs,) with a target enterprise
-    target_parts: np.ndarray | None = None  # (needs, 4)
-    target_ahead: np.ndarray | None = None  # (needs,) enterprises ranked ahead of it
-
-    def rows(self) -> np.ndarray:
-        """Enterprise row of each slot, -1 where empty."""
-        return _decode_rows(self.keys)
-
-    def scores(self) -> np.ndarray:
-        return _decode_scores(self.keys)
-
-    def lists(self, limit: int | None = None) -> list[list[tuple[float, int]]]:
-        """Per need: (score, enterprise row) of each candidate, best first (the first
-        ``limit`` only, if given)."""
-        keys = self.keys[:, :limit]
-        rows, scores, valid = _decode_rows(keys).tolist(), _decode_scores(keys).tolist(), keys >= 0
-        return [
-            [(s, j) for s, j, ok in zip(srow, jrow, vrow, strict=True) if ok]
-            for srow, jrow, vrow in zip(scores, rows, valid.tolist(), strict=True)
-        ]
-
-
-def _scores(raw: RawParts, weights: Weights, min_score: float) -> np.ndarray:
-    """Scores of a block, -inf where the territory rule or ``min_score`` keeps a pair out."""
-    scores = raw.scores(weights)
-    keep = raw.allowed
-    if min_score > 0 or scores.min(initial=0.0) < 0:  # else every rounded score reaches it
-        keep = keep & (np.round(scores, SCORE_DECIMALS) >= min_score)
-    return np.where(keep, scores, -np.inf)
-
-
-def _parts(raw: RawParts) -> np.ndarray:
-    return np.stack([getattr(raw, p) for p in PAIR_PARTS], axis=2)
-
-
-def _keys(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    left_out = ~np.isfinite(scores)
-    units: np.ndarray = np.maximum(scores, 0.0)
-    units[left_out] = 0.0  # their keys are -1, set below
-    units *= _UNITS
-    keys: np.ndarray = np.rint(units, out=units).astype(np.int64)
-    keys <<= ROW_BITS
-    keys |= (ROW_MASK - rows.astype(np.int64))[None, :]
-    keys[left_out] = -1
-    return keys
-
-
-MERGE_SHARE = 0.1  # above this share of a block's pairs as contenders, select as usual
-
-
-def _merge(
-    keys: np.ndarray, parts: np.ndarray, scores: np.ndarray, raw: RawParts, columns: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Full pools (``keys`` best first) updated with a block's ``scores``, or None when too
-    many of them contend (the caller then selects over the whole block).
-
-    A pair whose score rounds below the units of its row's last key cannot enter (keys
-    order by units first), so only pairs scoring at least one unit under it are keyed:
-    with the keys ``_keys`` gives them, the result is that of selecting over all pairs.
-    """
-    size = keys.shape[1]
-    last = keys[:, -1]
-    units = last >> ROW_BITS  # of the last candidate; 0 where scores clamp to it (or empty)
-    floor = np.where(units >= 1, (units - 1) / _UNITS, -np.inf)
-    contend = scores >= floor[:, None]  # -inf scores (ruled out) never contend
-    r, c = np.nonzero(contend)
-    if len(r) > MERGE_SHARE * scores.size:
-        return None
-    new_keys = _keys(scores[r, c][None, :], columns[c])[0]
-    beats = new_keys > last[r]
-    r, c, new_keys = r[beats], c[beats], new_keys[beats]
-    if not len(r):
-        return keys, parts
-    new_parts = np.stack([getattr(raw, p)[r, c] for p in PAIR_PARTS], axis=1)
-    # each touched row: its pool and its newcomers, best first, cut back to ``size``
-    rows = np.unique(r)
-    slot = np.searchsorted(rows, r)
-    pooled = np.concatenate([keys[rows].reshape(-1), new_keys])
-    owner = np.concatenate([np.repeat(np.arange(len(rows)), size), slot])
-    order = np.lexsort((-pooled, owner))
-    starts = np.searchsorted(owner[order], np.arange(len(rows)))
-    chosen = order[(starts[:, None] + np.arange(size)[None, :]).reshape(-1)]
-    everything = np.concatenate([parts[rows].reshape(-1, len(PAIR_PARTS)), new_parts])
-    keys, parts = keys.copy(), parts.copy()
-    keys[rows] = pooled[chosen].reshape(len(rows), size)
-    parts[rows] = everything[chosen].reshape(len(rows), size, len(PAIR_PARTS))
-    return keys, parts
-
-
-def _decode_rows(keys: np.ndarray) -> np.ndarray:
-    return np.where(keys >= 0, ROW_MASK - (keys & ROW_MASK), -1)
-
-
-def _decode_scores(keys: np.ndarray) -> np.ndarray:
-    return np.where(keys >= 0, (keys >> ROW_BITS) / _UNITS, -np.inf)
-
-
-def _best(keys: np.ndarray, k: int) -> np.ndarray:
-    """Columns of the ``k`` largest keys of each row, largest first."""
-    m = keys.shape[1]
-    if m > k:
-        pick = np.argpartition(keys, m - k, axis=1)[:, m - k :]
-    else:
-        pick = np.broadcast_to(np.arange(m), keys.shape).copy()
-    order = np.argsort(-np.take_along_axis(keys, pick, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(pick, order, axis=1)

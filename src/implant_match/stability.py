@@ -10,15 +10,10 @@ group of needs, from the raw parts the ranking kept.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from implant_match.ranking import ROW_BITS, ROW_MASK, SCORE_DECIMALS
-from implant_match.weights import EVIDENCE_PARTS, PARTS
-
-if TYPE_CHECKING:
-    from implant_match.ranking import Pool, RankOptions
+from implant_match.topk import ROW_BITS, ROW_MASK, SCORE_DECIMALS, Pool
+from implant_match.weights import EVIDENCE_PARTS, PARTS, Weights
 
 SPREAD = 0.20
 POOL = 60
@@ -35,18 +30,20 @@ def marker(stability: float | None) -> str:
     return "fragile" if stability < FRAGILE else "moderate"
 
 
-def perturbed_weights(options: RankOptions) -> tuple[np.ndarray, np.ndarray]:
+def perturbed_weights(weights: Weights, draws: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(evidence weights normalised per draw, complementarity share per draw)."""
-    rng = np.random.default_rng(options.seed)
-    base = np.array([getattr(options.weights, p) for p in PARTS], dtype=np.float64)
-    draws = base * rng.uniform(1 - SPREAD, 1 + SPREAD, size=(options.stability_draws, len(PARTS)))
-    evidence = draws[:, : len(EVIDENCE_PARTS)]
+    rng = np.random.default_rng(seed)
+    base = np.array([getattr(weights, p) for p in PARTS], dtype=np.float64)
+    draws_ = base * rng.uniform(1 - SPREAD, 1 + SPREAD, size=(draws, len(PARTS)))
+    evidence = draws_[:, : len(EVIDENCE_PARTS)]
     totals = evidence.sum(axis=1, keepdims=True)
     totals[totals == 0] = 1.0
-    return evidence / totals, np.clip(draws[:, len(EVIDENCE_PARTS)], 0.0, 1.0)
+    return evidence / totals, np.clip(draws_[:, len(EVIDENCE_PARTS)], 0.0, 1.0)
 
 
-def stability(pool: Pool, positions: np.ndarray, options: RankOptions) -> np.ndarray:
+def stability(
+    pool: Pool, positions: np.ndarray, weights: Weights, top: int, draws: int = 300, seed: int = 0
+) -> np.ndarray:
     """Stability of the pool candidates at ``positions`` (needs x shown), NaN where empty.
 
     The draws are scored from the raw parts the ranking kept, in one array operation per
@@ -54,7 +51,7 @@ def stability(pool: Pool, positions: np.ndarray, options: RankOptions) -> np.nda
     integer keys as the ranking (score in millionths, then id); a candidate is in that
     draw's top N when its key is at least the N-th largest.
     """
-    evidence, share = perturbed_weights(options)
+    evidence, share = perturbed_weights(weights, draws, seed)
     rows = pool.rows()
     out = np.full(positions.shape, np.nan)
     size = pool.keys.shape[1]
@@ -71,8 +68,8 @@ def stability(pool: Pool, positions: np.ndarray, options: RankOptions) -> np.nda
         keys <<= ROW_BITS
         keys |= (ROW_MASK - np.maximum(rows[group], 0))[:, :, None]
         keys[pool.keys[group] < 0] = -1
-        if size > options.top:  # each draw's N-th key, across the pool
-            kth = np.partition(keys, size - options.top, axis=1)[:, size - options.top, :]
+        if size > top:  # each draw's N-th key, across the pool
+            kth = np.partition(keys, size - top, axis=1)[:, size - top, :]
         else:  # no more candidates than places: every candidate is in
             kth = np.full((keys.shape[0], keys.shape[2]), -1, dtype=np.int64)
         where = np.minimum(positions[group], size - 1)  # (needs, shown)

@@ -412,11 +412,12 @@ def _duplicates(
         if not isinstance(record_id, str):
             continue
         if record_id in seen:
-            first_line = source.locate((*base, seen[record_id], "id"))[0]
+            first = source.where((*base, seen[record_id], "id"))
             problems.append(
                 source.problem(
                     (*base, i, "id"),
-                    f"duplicate {kind} id '{record_id}' (first defined on line {first_line})",
+                    f"duplicate {kind} id '{record_id}' (first defined "
+                    f"{'at' if source.by_path else 'on'} {first})",
                     hint="ids must be unique",
                 )
             )
@@ -561,11 +562,11 @@ def check_warnings(
         j, other_id, _, _ = entries[earlier]
         if other_id == enterprise_id:
             continue  # a duplicate id: already an error
-        line = enterprises_source.locate(("enterprises", j, "name"))[0]
+        first = enterprises_source.where(("enterprises", j, "name"))
         problems.append(
             enterprises_source.problem(
                 ("enterprises", i, "name"),
-                f"enterprise name '{name}' is very close to '{other_id}' (line {line}): the same "
+                f"enterprise name '{name}' is very close to '{other_id}' ({first}): the same "
                 "enterprise twice?",
                 severity="warning",
             )

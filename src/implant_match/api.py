@@ -1,0 +1,147 @@
+"""The library's verbs: rank, explain, gaps and cohort over a dataset or an engine.
+
+Each takes a :class:`~implant_match.dataset.Dataset` (analysed on the spot) or an
+:class:`~implant_match.ranking.Engine` (analysed once, for repeated calls) and returns a
+result whose ``to_dict()`` is what the command's ``--format json`` prints::
+
+    import implant_match as im
+
+    ds = im.load_dataset(needs="data/needs.yaml", enterprises="data/enterprises.yaml")
+    engine = im.Engine(ds)
+    for fit in im.rank(engine, territory="metropole-lyon", top=3):
+        print(fit.need.title, fit.enterprise_id, fit.score)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from implant_match.cohort import DEFAULT_COVER, Cohort, choose_cohort
+from implant_match.dataset import Dataset
+from implant_match.gaps import DEFAULT_THRESHOLD, GapReport, find_gaps
+from implant_match.ranking import Engine, RankOptions, Shortlist
+from implant_match.results import Explanation, Fit, fits
+from implant_match.weights import Weights
+
+WeightsLike = Weights | Mapping[str, float] | None
+
+
+def engine_of(data: Dataset | Engine, jobs: int = 1) -> Engine:
+    """``data`` itself when it is an engine, else a new engine over the dataset."""
+    return data if isinstance(data, Engine) else Engine(data, jobs=jobs)
+
+
+def weights_of(weights: WeightsLike) -> Weights:
+    """``Weights`` from a mapping of part names to weights (the others keep their default)."""
+    if weights is None:
+        return Weights()
+    if isinstance(weights, Weights):
+        return weights
+    return Weights(**dict(weights))
+
+
+def rank_options(
+    *,
+    need: str | Iterable[str] | None = None,
+    territory: str | None = None,
+    theme: str | None = None,
+    enterprise: str | None = None,
+    top: int = 5,
+    min_score: float | None = None,
+    weights: WeightsLike = None,
+    stability: bool = True,
+) -> RankOptions:
+    """The options of one ranking, as ``rank`` takes them."""
+    needs = (need,) if isinstance(need, str) else tuple(need or ())
+    return RankOptions(
+        need_ids=needs,
+        territory=territory,
+        theme=theme,
+        enterprise=enterprise,
+        top=top,
+        min_score=min_score or 0.0,
+        weights=weights_of(weights),
+        stability=stability,
+    )
+
+
+def shortlist(data: Dataset | Engine, options: RankOptions, jobs: int = 1) -> Shortlist:
+    """The shortlist ``options`` describe, ranked in up to ``jobs`` processes."""
+    return engine_of(data, jobs).rank(options, jobs)
+
+
+def rank(
+    data: Dataset | Engine,
+    *,
+    need: str | Iterable[str] | None = None,
+    territory: str | None = None,
+    theme: str | None = None,
+    enterprise: str | None = None,
+    top: int = 5,
+    min_score: float | None = None,
+    weights: WeightsLike = None,
+    stability: bool = True,
+    jobs: int = 1,
+) -> list[Fit]:
+    """Each selected need's best ``top`` enterprises (or, with ``enterprise``, that
+    enterprise's best needs), in report order: territory, priority, need id; candidates by
+    score, ties by id. ``[f.to_dict() for f in rank(...)]`` is ``rank --format json``."""
+    options = rank_options(
+        need=need,
+        territory=territory,
+        theme=theme,
+        enterprise=enterprise,
+        top=top,
+        min_score=min_score,
+        weights=weights,
+        stability=stability,
+    )
+    return fits(shortlist(data, options, jobs))
+
+
+def explain(
+    data: Dataset | Engine, enterprise_id: str, need_id: str, weights: WeightsLike = None
+) -> Explanation:
+    """One pair's score part by part, with its evidence (or why the territory rule keeps
+    the enterprise out)."""
+    engine = engine_of(data)
+    result = engine.explain(enterprise_id, need_id, weights_of(weights))
+    return Explanation(
+        engine.dataset.need_by_id[need_id], engine.dataset.enterprise_by_id[enterprise_id], result
+    )
+
+
+def gaps(
+    data: Dataset | Engine,
+    *,
+    territory: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    weights: WeightsLike = None,
+) -> GapReport:
+    """Needs whose best candidate scores below ``threshold``, and priority themes that no
+    need or no enterprise covers."""
+    return find_gaps(engine_of(data), weights_of(weights), threshold, territory)
+
+
+def cohort(
+    data: Dataset | Engine,
+    size: int,
+    *,
+    territory: str | None = None,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    method: str = "auto",
+    cover_threshold: float = DEFAULT_COVER,
+    weights: WeightsLike = None,
+) -> Cohort:
+    """The ``size`` enterprises that together serve the needs best (a promotion)."""
+    return choose_cohort(
+        engine_of(data),
+        size,
+        weights_of(weights),
+        territory,
+        tuple(include),
+        tuple(exclude),
+        method,
+        cover_threshold,
+    )

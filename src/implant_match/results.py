@@ -1,0 +1,155 @@
+"""What the library hands back: ranked fits and explanations, as data with a JSON form.
+
+Each result's ``to_dict()`` is exactly the object its command's ``--format json`` prints
+(same keys, same rounding), so a notebook, the evaluation script and the CLI read the same
+thing. No sentence is built here beyond the reasons the scorer already recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from implant_match.models import Enterprise, Need
+from implant_match.ranking import RankedMatch, Shortlist
+from implant_match.scoring import Exclusion, Match
+
+DECIMALS = 2  # points and scores in JSON
+
+
+def rounded(value: float, decimals: int = DECIMALS) -> float:
+    """``value`` rounded for JSON; ``+ 0.0`` turns -0.0 into 0.0."""
+    return round(value, decimals) + 0.0
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One enterprise ranked for one need: its place, its score and why."""
+
+    need: Need
+    ranked: RankedMatch
+
+    @property
+    def match(self) -> Match:
+        return self.ranked.match
+
+    @property
+    def enterprise_id(self) -> str:
+        return self.ranked.match.enterprise_id
+
+    @property
+    def score(self) -> float:
+        return self.ranked.match.score
+
+    @property
+    def rank(self) -> int:
+        return self.ranked.rank
+
+    @property
+    def stability(self) -> float | None:
+        return self.ranked.stability
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object ``rank --format json`` prints for this pair."""
+        need, match, ranked = self.need, self.match, self.ranked
+        return {
+            "need_id": need.id,
+            "need_title": need.title,
+            "territory": need.territory,
+            "priority": need.priority.value,
+            "rank": ranked.rank,
+            "enterprise_id": match.enterprise_id,
+            "score": rounded(match.score),
+            "components": {c.name: rounded(c.points) for c in match.components},
+            "similarities": {c.name: round(c.raw, 4) for c in match.components},
+            "weights": {c.name: round(c.weight, 4) for c in match.components},
+            "stability": None if ranked.stability is None else round(ranked.stability, 3),
+            "matched_themes": list(match.matched_themes),
+            "matched_keywords": list(match.matched_keywords),
+            "matched_words": list(match.matched_words),
+            "lexicon": list(match.lexicon_links),
+            "reasons": list(match.reasons),
+            "partners": [a.actor_id for a in match.partners],
+            "competitors": [a.actor_id for a in match.competitors],
+        }
+
+
+def fits(shortlist: Shortlist) -> list[Fit]:
+    """Every ranked pair of a shortlist, in display order."""
+    return [Fit(need, ranked) for need, ranked in shortlist.pairs()]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One pair, part by part; or, when the territory rule keeps it out, why."""
+
+    need: Need
+    enterprise: Enterprise
+    result: Match | Exclusion
+
+    @property
+    def excluded(self) -> bool:
+        return isinstance(self.result, Exclusion)
+
+    @property
+    def match(self) -> Match | None:
+        return self.result if isinstance(self.result, Match) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object ``explain --format json`` prints."""
+        head: dict[str, Any] = {
+            "need_id": self.need.id,
+            "need_title": self.need.title,
+            "enterprise_id": self.enterprise.id,
+            "enterprise_name": self.enterprise.name,
+        }
+        result = self.result
+        if isinstance(result, Exclusion):
+            return {
+                **head,
+                "excluded": True,
+                "reason": result.reason,
+                "target_territories": list(self.enterprise.target_territories or ()),
+                "territory": self.need.territory,
+            }
+        return {
+            **head,
+            "excluded": False,
+            "score": rounded(result.score),
+            "components": [
+                {
+                    "name": c.name,
+                    "similarity": round(c.raw, 4),
+                    "weight": round(c.weight, 4),
+                    "points": rounded(c.points),
+                    "evidence": list(c.evidence),
+                }
+                for c in result.components
+            ],
+            "theme_links": [
+                {
+                    "need_theme": link.need_theme,
+                    "enterprise_theme": link.enterprise_theme,
+                    "how": link.how,
+                    "similarity": round(link.similarity, 4),
+                }
+                for link in result.theme_links
+            ],
+            "matched_themes": list(result.matched_themes),
+            "matched_keywords": list(result.matched_keywords),
+            "matched_words": list(result.matched_words),
+            "lexicon": list(result.lexicon_links),
+            "missing_themes": list(result.missing_themes),
+            "missing_keywords": list(result.missing_keywords),
+            "partners": [_actor(a) for a in result.partners],
+            "competitors": [_actor(a) for a in result.competitors],
+            "reasons": list(result.reasons),
+        }
+
+
+def _actor(link: Any) -> dict[str, Any]:
+    return {
+        "actor_id": link.actor_id,
+        "name": link.name,
+        "duplication": round(link.duplication, 4),
+    }
