@@ -26,7 +26,6 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from implant_match.api import cohort, explain, gaps, rank
-    from implant_match.cohort import Cohort
     from implant_match.dataset import Dataset, load_dataset
     from implant_match.errors import (
         DataError,
@@ -36,7 +35,8 @@ if TYPE_CHECKING:
         UnknownIdError,
         UsageError,
     )
-    from implant_match.gaps import GapReport
+    from implant_match.gap_report import GapReport
+    from implant_match.promotion import Cohort
     from implant_match.ranking import Engine
     from implant_match.results import Explanation, Fit
     from implant_match.weights import Weights
@@ -51,8 +51,8 @@ _EXPORTS = {
     "cohort": "implant_match.api",
     "Fit": "implant_match.results",
     "Explanation": "implant_match.results",
-    "GapReport": "implant_match.gaps",
-    "Cohort": "implant_match.cohort",
+    "GapReport": "implant_match.gap_report",
+    "Cohort": "implant_match.promotion",
     "Weights": "implant_match.weights",
     "DataError": "implant_match.errors",
     "ExitCode": "implant_match.errors",

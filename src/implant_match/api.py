@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from implant_match.cohort import DEFAULT_COVER, Cohort, choose_cohort
 from implant_match.dataset import Dataset
-from implant_match.gaps import DEFAULT_THRESHOLD, GapReport, find_gaps
+from implant_match.gap_report import DEFAULT_THRESHOLD, GapReport, find_gaps
+from implant_match.promotion import DEFAULT_COVER, Cohort, choose_cohort
 from implant_match.ranking import Engine, RankOptions, Shortlist
 from implant_match.results import Explanation, Fit, fits
 from implant_match.weights import Weights

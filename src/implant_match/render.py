@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from implant_match.analysis import highlight_spans
-from implant_match.cohort import Cohort
 from implant_match.dataset import Dataset
 from implant_match.errors import Problem
-from implant_match.gaps import GapReport
+from implant_match.gap_report import GapReport
+from implant_match.promotion import Cohort
 from implant_match.ranking import Engine, RankedMatch, Shortlist
 from implant_match.scoring import Exclusion, Match
 from implant_match.stability import marker

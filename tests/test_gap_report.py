@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from implant_match.cli import app
-from implant_match.gaps import find_gaps
+from implant_match.gap_report import find_gaps
 from implant_match.ranking import Engine
 from implant_match.weights import Weights
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from implant_match.cohort import build_problem, choose_cohort, objective
 from implant_match.errors import UsageError
+from implant_match.promotion import build_problem, choose_cohort, objective
 from implant_match.ranking import Engine
 from implant_match.weights import Weights
 
