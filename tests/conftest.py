@@ -119,3 +119,9 @@ def validate_process() -> ValidateFn:
         return _check_clean(Run(done.returncode, done.stdout, done.stderr))
 
     return run
+
+
+def pytest_report_header() -> str:
+    from .profiles import SCALE
+
+    return f"property tests: {SCALE}x their local examples (HYPOTHESIS_PROFILE)"

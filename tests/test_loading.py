@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from implant_match import dataset, loading
 from implant_match.errors import DataError, Problem
 
+from .profiles import examples
+
 DATA = Path(__file__).parent / "data"
 VALID_NEEDS = DATA / "valid" / "needs.yaml"
 VALID_ENTERPRISES = DATA / "valid" / "enterprises.yaml"
@@ -715,7 +717,9 @@ YAMLISH = st.lists(
 ).map("".join)
 
 FUZZ = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 

@@ -16,6 +16,7 @@ from implant_match.weights import Weights
 
 from .factories import bundled_dataset, make_dataset
 from .generators import random_documents
+from .profiles import examples
 
 
 def brute_force(engine: Engine, size: int, territory: str | None) -> float:
@@ -27,7 +28,7 @@ def brute_force(engine: Engine, size: int, territory: str | None) -> float:
     )
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=examples(12), deadline=None)
 @given(
     seed=st.integers(0, 10**6),
     size=st.integers(1, 4),

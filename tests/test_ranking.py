@@ -16,6 +16,7 @@ from implant_match.topk import PAIR_PARTS, Pool, best, keys_of, merge
 from implant_match.weights import Weights
 
 from .factories import bundled_dataset, enterprises_document, make_dataset
+from .profiles import examples
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def test_ties_are_broken_by_id(tmp_path: Path) -> None:
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(st.lists(st.integers(-1, 6), min_size=1, max_size=30), min_size=1, max_size=6),
     st.integers(1, 12),

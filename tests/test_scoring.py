@@ -20,6 +20,7 @@ from implant_match.weights import Weights
 
 from .factories import make_dataset
 from .generators import random_documents
+from .profiles import examples
 from .reference import reference_score
 
 SEEDS = st.integers(min_value=0, max_value=10**6)
@@ -119,7 +120,7 @@ def test_chunking_does_not_change_the_top_lists(tmp_path: Path) -> None:
     assert tops[0] == tops[1] == tops[2]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(seed=SEEDS)
 def test_scores_are_bounded_and_sum_of_parts(seed: int) -> None:
     engine = Engine(dataset_from(seed))
@@ -136,7 +137,7 @@ def test_scores_are_bounded_and_sum_of_parts(seed: int) -> None:
                 assert c.points == pytest.approx(100.0 * c.raw * c.weight)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(seed=SEEDS, shuffle_seed=st.integers(0, 1000))
 def test_order_of_entries_changes_nothing(seed: int, shuffle_seed: int) -> None:
     needs, enterprises = random_documents(seed)
@@ -166,7 +167,7 @@ def test_order_of_entries_changes_nothing(seed: int, shuffle_seed: int) -> None:
     assert json_a == json_b
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(seed=SEEDS, upper=st.booleans(), side=st.sampled_from(["needs", "enterprises"]))
 def test_folding_accents_or_case_changes_no_score(seed: int, upper: bool, side: str) -> None:
     needs, enterprises = random_documents(seed)
@@ -200,7 +201,7 @@ def test_folding_accents_or_case_changes_no_score(seed: int, upper: bool, side: 
         assert left[key] == pytest.approx(right[key], abs=1e-9)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(seed=SEEDS, pick=st.integers(0, 100))
 def test_adding_a_shared_theme_never_lowers_the_themes_part(seed: int, pick: int) -> None:
     needs, enterprises = random_documents(seed)
@@ -226,7 +227,7 @@ def test_adding_a_shared_theme_never_lowers_the_themes_part(seed: int, pick: int
     assert themes_part(after) >= themes_part(before) - 1e-12
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(seed=SEEDS, top=st.integers(1, 6))
 def test_top_k_returns_at_most_k_distinct_enterprises(seed: int, top: int) -> None:
     engine = Engine(dataset_from(seed))

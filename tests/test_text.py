@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from implant_match.text import words, words_of_many
 
+from .profiles import examples
+
 # letters French texts hold, with the characters the folding steps treat specially:
 # apostrophes of every kind, ligatures, combining marks, letters outside Latin-1
 ALPHABET = st.sampled_from(
@@ -18,7 +20,7 @@ ALPHABET = st.sampled_from(
 TEXTS = st.lists(st.lists(ALPHABET, max_size=40).map("".join), max_size=12)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(TEXTS)
 def test_words_of_many_equals_words_of_each(texts: list[str]) -> None:
     assert words_of_many(texts) == [words(text) for text in texts]
@@ -53,7 +55,7 @@ ELISIONS = st.sampled_from(
 )
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(st.lists(st.lists(ELISIONS, max_size=30).map("".join), max_size=8))
 def test_elisions_are_cut_as_in_words(texts: list[str]) -> None:
     assert words_of_many(texts) == [words(text) for text in texts]
