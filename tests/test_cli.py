@@ -234,6 +234,7 @@ def test_pre_commit_hook_is_declared() -> None:
     assert "id: implant-match-validate" in text and "entry: implant-match validate" in text
 
 
+@pytest.mark.slow
 def test_workers_change_nothing_in_rank_and_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

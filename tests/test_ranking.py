@@ -192,6 +192,7 @@ def test_enterprise_view_rank_is_its_place_in_the_need_list(
         RankOptions(top=2, need_ids=("formation-francais-refugies-lyon", "emploi-jeunes-isere")),
     ],
 )
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", [2, 3])
 def test_ranking_runs_of_needs_in_workers_gives_the_same_shortlist(
     engine: Engine, options: RankOptions, jobs: int, monkeypatch: pytest.MonkeyPatch
