@@ -21,10 +21,12 @@ import typer
 
 from implant_match import __version__
 from implant_match.errors import DataError, ExitCode, ImplantMatchError, UsageError
+from implant_match.i18n import N_
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from implant_match.i18n import Language
     from implant_match.ranking import Engine, RankOptions
 
 app = typer.Typer(
@@ -38,6 +40,70 @@ app = typer.Typer(
 
 _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def localise_help(command: Any, code: str) -> Any:
+    """Put the help texts of a click ``command`` and of its subcommands in language ``code``.
+
+    Help texts are written in English in this module and translated by the catalog; the
+    English originals are kept on the objects, so a command can be switched again (by its
+    own ``--lang``) before its help is printed.
+    """
+    from implant_match.i18n import language
+
+    words = language(code)
+    todo = [command]
+    while todo:
+        current = todo.pop()
+        for item in (current, *current.params):
+            for attribute in ("help", "short_help"):
+                original = _original(item, attribute)
+                if original:
+                    setattr(item, attribute, words.gettext(original))
+        todo.extend(getattr(current, "commands", {}).values())  # a group's subcommands
+    return command
+
+
+def _original(item: object, attribute: str) -> str | None:
+    """The English text of ``item.attribute``, remembered the first time it is asked."""
+    key = f"_english_{attribute}"
+    if not hasattr(item, key):
+        setattr(item, key, getattr(item, attribute, None))
+    text: str | None = getattr(item, key)
+    return text
+
+
+def _lang_callback(ctx: typer.Context, value: str | None) -> str | None:
+    """``--lang`` is read before ``--help`` when it comes first: help in that language."""
+    if value and not ctx.resilient_parsing:
+        from implant_match.i18n import resolve_language
+
+        with contextlib.suppress(UsageError):  # said by the command, exit code 2
+            localise_help(ctx.command, resolve_language(value))
+    return value
+
+
+LangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help=N_(
+            "Language of what people read: fr or en "
+            "[default: $IMPLANT_MATCH_LANG, else the locale, else fr]."
+        ),
+        is_eager=True,
+        callback=_lang_callback,
+        show_default=False,
+    ),
+]
+
+
+def _words(lang: str | None) -> Language:
+    """The language of this run's human output (``--lang``, environment, locale)."""
+    from implant_match.i18n import language, resolve_language
+
+    return language(resolve_language(lang))
+
 
 NeedsOpt = Annotated[
     Path | None,
@@ -283,8 +349,10 @@ def validate(
         ProblemFormat,
         typer.Option("--format", help="text; github (adds ::error annotations); json."),
     ] = ProblemFormat.text,
+    lang: LangOpt = None,
 ) -> None:
     """Check both data files (and a project lexicon): every problem, one per line."""
+    _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.dataset import inspect_files, lexicon_file, resolve_paths
     from implant_match.errors import sort_problems
     from implant_match.render import render_problems
@@ -364,8 +432,10 @@ def rank(
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
     jobs: JobsOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
+    _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.runtime import resolve_jobs
 
     workers = resolve_jobs(jobs)
@@ -397,8 +467,10 @@ def explain(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
+    lang: LangOpt = None,
 ) -> None:
     """Explain one enterprise's score for one need, part by part."""
+    _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.api import explain as explain_pair
     from implant_match.weights import load_weights
 
@@ -442,8 +514,10 @@ def export(
         ),
     ] = "excel-fr",
     jobs: JobsOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
+    _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.export import exporter_for
     from implant_match.runtime import resolve_jobs
 
@@ -468,8 +542,10 @@ def export(
 @handle_errors
 def schema(
     kind: Annotated[str, typer.Argument(help="needs, enterprises, lexicon or weights.")],
+    lang: LangOpt = None,
 ) -> None:
     """Print the JSON Schema of a data file, generated from the models."""
+    _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.schema import SCHEMAS, schema_text
 
     if kind not in SCHEMAS:
@@ -490,8 +566,10 @@ def lexicon_command(
     ] = None,
     needs: NeedsOpt = None,
     lexicon: LexiconOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """List the acronyms and synonym groups the engine knows."""
+    _words(lang)  # a bad --lang is a usage error before any work
     from rich.table import Table
 
     from implant_match.dataset import lexicon_file, resolve_paths
@@ -515,6 +593,17 @@ def lexicon_command(
     console.print(f"{len(groups)} group{'s' * (len(groups) != 1)}")
 
 
+def command() -> Any:
+    """The command line as click runs it, its help in the language of the environment."""
+    from implant_match.i18n import DEFAULT_LANGUAGE, resolve_language
+
+    try:
+        code = resolve_language()
+    except UsageError:  # a bad $IMPLANT_MATCH_LANG: said by the command that reads it
+        code = DEFAULT_LANGUAGE
+    return localise_help(typer.main.get_command(app), code)
+
+
 def main() -> None:
     """Console-script entry point."""
     # One command per process, over data without reference cycles: the cyclic collector
@@ -522,7 +611,7 @@ def main() -> None:
     # Library callers keep theirs; the heavy stages pause it themselves (runtime.paused_gc).
     gc.disable()
     try:
-        app()
+        command().main(prog_name="implant-match")
         code: object = 0
     except SystemExit as exc:  # how click ends every command
         code = exc.code
@@ -571,8 +660,10 @@ def gaps(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
+    lang: LangOpt = None,
 ) -> None:
     """Needs still without a sufficient answer, and priority themes nobody covers."""
+    _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.api import gaps as find_gaps
     from implant_match.weights import load_weights
 
@@ -623,8 +714,10 @@ def cohort(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
+    lang: LangOpt = None,
 ) -> None:
     """Choose the K enterprises (a promotion) that together serve the needs best."""
+    _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.api import cohort as choose_cohort
     from implant_match.weights import load_weights
 
