@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -182,3 +183,94 @@ def test_folder_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert cache.cache_dir() is None  # the run goes on, uncached
+
+
+# -- an entry only ever holds the data of its key --------------------------------------------
+
+
+@pytest.mark.parametrize("parsed", ["older", "newer"])
+def test_an_entry_holds_the_bytes_that_were_parsed(
+    data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch, parsed: str
+) -> None:
+    """The file changes between the moment its key is hashed and the moment it is parsed
+    (a prefetch child may parse it before the lookup hashes it, or after)."""
+    from implant_match import loading
+
+    old = data.enterprises.read_bytes()
+    new = old.replace(b"Dons Solidaires", b"Dons Nouveaux")
+    real_read = loading.read_bytes
+
+    def parsed_before_the_change(path: Path, display: str | None = None) -> bytes:
+        return old if path == data.enterprises else real_read(path, display)
+
+    if parsed == "older":  # hashed new, parsed old
+        data.enterprises.write_bytes(new)
+        monkeypatch.setattr(loading, "read_bytes", parsed_before_the_change)
+        builds = Builds(data)
+    else:  # hashed old, parsed new
+
+        class ChangedMeanwhile(Builds):
+            def __call__(self) -> Engine:
+                data.enterprises.write_bytes(new)
+                return super().__call__()
+
+        builds = ChangedMeanwhile(data)
+    cache.cached_engine(data, None, builds)
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    monkeypatch.setenv("IMPLANT_MATCH_CACHE_DIR", str(folder))
+    for content, name in ((new, "Dons Nouveaux"), (old, "Dons Solidaires")):
+        data.enterprises.write_bytes(content)
+        engine = cache.cached_engine(data, None, Builds(data))
+        assert engine.dataset.enterprise_by_id["dons-solidaires"].name == name
+
+
+def test_a_prefetch_child_brings_back_the_digest_of_what_it_parsed(
+    data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child parses the file before it is replaced; the run then hashes the new one."""
+    from implant_match import loading
+
+    old = data.enterprises.read_bytes()
+    new = old.replace(b"Dons Solidaires", b"Dons Nouveaux")
+    monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)
+    real_read = loading.read_bytes
+
+    def as_before(path: Path, display: str | None = None) -> bytes:
+        return old if path == data.enterprises else real_read(path, display)
+
+    monkeypatch.setattr(loading, "read_bytes", as_before)  # what the forked child sees
+    if not loading.prefetch(data.enterprises, data.enterprises_display):
+        pytest.skip("no forked child here (not Linux, or threads running)")
+    monkeypatch.setattr(loading, "read_bytes", real_read)
+    data.enterprises.write_bytes(new)
+    builds = Builds(data)
+    engine = cache.cached_engine(data, None, builds)
+    assert not loading._prefetched  # the child's document was used
+    assert engine.dataset.enterprise_by_id["dons-solidaires"].name == "Dons Solidaires"
+    again = cache.cached_engine(data, None, builds)
+    assert builds.count == 2
+    assert again.dataset.enterprise_by_id["dons-solidaires"].name == "Dons Nouveaux"
+    assert engine.dataset.digests[1] == hashlib.sha256(old).hexdigest()
+
+
+def test_the_lexicon_entry_holds_the_lexicon_that_was_parsed(
+    data: DataPaths, folder: Path, tmp_path: Path
+) -> None:
+    from implant_match.lexicon import load_lexicon
+
+    lexicon = tmp_path / "lexicon.yaml"
+    before = "schema_version: 1\ngroups: []\n"
+    after = (
+        "schema_version: 1\ngroups:\n- id: zzz\n  canonical: zzz\n  domain: test\n  terms: [zzzz]\n"
+    )
+    lexicon.write_text(before, encoding="utf-8")
+
+    def build() -> Engine:
+        lexicon.write_text(after, encoding="utf-8")  # replaced after its key was hashed
+        return Engine(load_dataset(data), load_lexicon(lexicon))
+
+    cache.cached_engine(data, lexicon, build)
+    lexicon.write_text(before, encoding="utf-8")
+    engine = cache.cached_engine(data, lexicon, lambda: Engine(load_dataset(data)))
+    assert "zzz" not in {g.id for g in engine.lexicon.groups}

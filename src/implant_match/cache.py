@@ -10,6 +10,10 @@ never reads another's entry), and the Python, numpy and pydantic versions. Any c
 any of them is a different key, so a stale entry can never be read; only valid data is
 ever cached, and ``validate`` never reads the cache.
 
+An entry is stored under the key of the bytes that were actually parsed (each loaded
+document carries their digest), not of the files as they are when the run looks them
+up: a file replaced during start-up cannot leave its old data under its new key.
+
 * folder: ``$IMPLANT_MATCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/implant-match``, else
   ``~/.cache/implant-match`` (created private to the user: entries are pickles, which
   must only be read from a folder nobody else can write);
@@ -65,26 +69,44 @@ def cache_dir() -> Path | None:
 
 
 def entry_key(paths: DataPaths, lexicon: Path | None) -> str | None:
-    """The hash of everything an analysed engine depends on; None if not worth caching."""
+    """The key of the files as they are now (to look an entry up), or None if not worth
+    caching. An entry is written under :func:`built_key`, of the bytes that were parsed."""
     files = [paths.needs, paths.enterprises, *([lexicon] if lexicon else [])]
     try:
         if not MIN_BYTES <= sum(path.stat().st_size for path in files) <= MAX_BYTES:
             return None
-        digest = hashlib.sha256()
-        for part in (
-            f"implant-match {__version__} format {FORMAT}",
-            _code_digest(),
-            f"python {sys.version_info[:2]} numpy {numpy.__version__} pydantic {VERSION}",
-            paths.needs_display,
-            paths.enterprises_display,
-            str(lexicon is not None),
-        ):
-            digest.update(part.encode() + b"\0")
+        digests = []
         for path in files:
             with path.open("rb") as handle:
-                digest.update(hashlib.file_digest(handle, "sha256").digest())
+                digests.append(hashlib.file_digest(handle, "sha256").hexdigest())
     except OSError:  # unreadable: loading will say so, with the file's name
         return None
+    return _key(paths.needs_display, paths.enterprises_display, lexicon, digests)
+
+
+def built_key(engine: Engine, lexicon: Path | None) -> str | None:
+    """The key of the bytes ``engine`` was built from, as the loader hashed them when it
+    parsed them; None when one is not known (data not read whole from a file)."""
+    dataset = engine.dataset
+    digests = [*dataset.digests, *([engine.lexicon.digest] if lexicon else [])]
+    if any(digest is None for digest in digests):
+        return None
+    names = dataset.needs_source.path, dataset.enterprises_source.path
+    return _key(*names, lexicon, [d for d in digests if d is not None])
+
+
+def _key(needs: str, enterprises: str, lexicon: Path | None, digests: list[str]) -> str:
+    digest = hashlib.sha256()
+    for part in (
+        f"implant-match {__version__} format {FORMAT}",
+        _code_digest(),
+        f"python {sys.version_info[:2]} numpy {numpy.__version__} pydantic {VERSION}",
+        needs,
+        enterprises,
+        str(lexicon),
+        *digests,
+    ):
+        digest.update(part.encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -142,7 +164,8 @@ def write(folder: Path, key: str, engine: Engine) -> None:
 
 
 def cached_engine(paths: DataPaths, lexicon: Path | None, build: Callable[[], Engine]) -> Engine:
-    """The engine for these files: from the cache when it holds it, else built (and kept)."""
+    """The engine for these files: from the cache when it holds it, else built (and kept
+    under the key of the bytes that were parsed)."""
     folder = cache_dir()
     key = entry_key(paths, lexicon) if folder is not None else None
     if folder is None or key is None:
@@ -152,5 +175,7 @@ def cached_engine(paths: DataPaths, lexicon: Path | None, build: Callable[[], En
         cancel_prefetches()  # no file will be parsed
     else:
         engine = build()
-        write(folder, key, engine)
+        written = built_key(engine, lexicon)
+        if written is not None:
+            write(folder, written, engine)
     return engine

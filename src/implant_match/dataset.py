@@ -47,6 +47,8 @@ class Dataset:
     needs_source: SourceMap
     enterprises_source: SourceMap
     warnings: list[Problem] = field(default_factory=list)
+    # digests of the bytes of the needs and enterprises files as parsed (Document.digest)
+    digests: tuple[str | None, str | None] = (None, None)
 
     @cached_property
     def themes(self) -> dict[str, Theme]:
@@ -132,6 +134,7 @@ def _assemble(
         needs_doc.source,
         enterprises_doc.source,
         [p for p in problems if not p.is_error],
+        (needs_doc.digest, enterprises_doc.digest),
     )
 
 

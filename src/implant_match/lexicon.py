@@ -9,7 +9,7 @@ overrides it with an optional ``data/lexicon.yaml`` of the same format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -67,6 +67,8 @@ class Lexicon:
 
     groups: tuple[LexiconGroup, ...]
     warnings: tuple[Problem, ...] = field(default=())
+    # digest of the project file's bytes as parsed (Document.digest), None without one
+    digest: str | None = None
 
     def search(self, word: str | None = None) -> list[LexiconGroup]:
         """Groups with a form, acronym, id or domain containing ``word`` (accents ignored)."""
@@ -110,7 +112,7 @@ def load_lexicon(project_file: Path | None = None, display: str | None = None) -
     extension, problems = parse_lexicon(document)
     if extension is None:
         raise DataError(problems)
-    return merge(shipped, extension, document.source)
+    return replace(merge(shipped, extension, document.source), digest=document.digest)
 
 
 def merge(shipped: LexiconFile, extension: LexiconFile, source: SourceMap) -> Lexicon:

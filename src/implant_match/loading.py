@@ -15,6 +15,7 @@ The reader is built on libyaml's event stream (the C parser when present) rather
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import re
 from array import array
@@ -194,6 +195,9 @@ class Document:
     data: Any
     source: SourceMap
     positioned: bool = True
+    # SHA-256 (hex) of the bytes that were parsed, taken as they were read: what a cache
+    # entry of this data is keyed on (None when not read whole from a file)
+    digest: str | None = None
 
 
 # -- where the data files are ----------------------------------------------------------
@@ -401,10 +405,13 @@ def reload_whole(document: Document, path: Path, display: str | None = None) -> 
 
 def _load(path: Path, name: str) -> Document:
     raw = read_bytes(path, name)
+    digest = hashlib.sha256(raw).hexdigest()  # of these very bytes, in the parsing process
     decode(raw, name)
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
-    return _parse(raw, name)
+    document = _parse(raw, name)
+    document.digest = digest
+    return document
 
 
 # -- parsing a big file while the process does something else ------------------------------
