@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -185,6 +187,257 @@ def test_folder_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert cache.cache_dir() is None  # the run goes on, uncached
 
 
+# -- what another user could have written is never unpickled -------------------------------
+
+OTHER_UID = 65534  # "nobody"
+
+
+class Plant:
+    """A payload that runs code when unpickled: it creates the folder ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (os.mkdir, (str(self.marker),))
+
+
+def plant(folder: Path, key: str, marker: Path, forged: bool) -> None:
+    """An entry for ``key`` whose unpickling creates ``marker``: a bare pickle, or one
+    authenticated under a secret the planter wrote there too (as anyone who can write
+    the folder can)."""
+    payload = pickle.dumps(Plant(marker))
+    if forged:
+        secret = b"k" * 32
+        (folder / cache.SECRET_NAME).write_bytes(secret)
+        (folder / cache.SECRET_NAME).chmod(0o600)
+        payload = cache.seal(secret, key, payload)
+    (folder / f"{key}{cache.SUFFIX}").write_bytes(payload)
+
+
+def cache_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == cache.__name__]
+
+
+def need_root(reason: str) -> None:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip(f"{reason} needs root (chown to another user)")
+
+
+@pytest.mark.parametrize("forged", [False, True], ids=["bare", "forged"])
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o770], ids=oct)
+def test_a_planted_entry_in_a_folder_others_can_write_is_never_read(
+    data: DataPaths,
+    folder: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    mode: int,
+    forged: bool,
+) -> None:
+    folder.mkdir()
+    folder.chmod(mode)
+    key = cache.entry_key(data, None)
+    assert key is not None
+    marker = tmp_path / "pwned"
+    plant(folder, key, marker, forged)
+    before = sorted(p.name for p in folder.iterdir())
+    builds = Builds(data)
+    engine = cache.cached_engine(data, None, builds)
+    assert not marker.exists()  # the payload never ran
+    assert builds.count == 1 and top_ids(engine)
+    (message,) = cache_warnings(caplog)
+    assert str(folder) in message and "writable" in message
+    assert sorted(p.name for p in folder.iterdir()) == before  # nothing written there either
+
+
+@pytest.mark.parametrize("forged", [False, True], ids=["bare", "forged"])
+def test_a_planted_entry_in_a_folder_of_another_user_is_never_read(
+    data: DataPaths,
+    folder: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    forged: bool,
+) -> None:
+    need_root("a folder owned by another user")
+    folder.mkdir(mode=0o700)
+    key = cache.entry_key(data, None)
+    assert key is not None
+    marker = tmp_path / "pwned"
+    plant(folder, key, marker, forged)
+    for path in [folder, *folder.iterdir()]:
+        os.chown(path, OTHER_UID, OTHER_UID)
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    assert not marker.exists()
+    assert builds.count == 1
+    (message,) = cache_warnings(caplog)
+    assert str(folder) in message and "owned by" in message
+
+
+@pytest.mark.parametrize("forged", [False, True], ids=["bare", "forged"])
+def test_a_planted_entry_owned_by_another_user_is_never_read(
+    data: DataPaths,
+    folder: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    forged: bool,
+) -> None:
+    need_root("an entry owned by another user")
+    cache.cached_engine(data, None, Builds(data))  # our folder and secret, as after a run
+    key = cache.entry_key(data, None)
+    assert key is not None
+    marker = tmp_path / "pwned"
+    entry = folder / f"{key}{cache.SUFFIX}"
+    secret = (folder / cache.SECRET_NAME).read_bytes()
+    entry.write_bytes(
+        cache.seal(secret, key, pickle.dumps(Plant(marker)))
+        if forged
+        else pickle.dumps(Plant(marker))
+    )
+    os.chown(entry, OTHER_UID, OTHER_UID)
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    assert not marker.exists()
+    assert builds.count == 1
+    (message,) = cache_warnings(caplog)
+    assert entry.name in message and "owned by" in message
+
+
+def test_an_entry_others_can_write_is_never_read(
+    data: DataPaths, folder: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache.cached_engine(data, None, Builds(data))
+    (entry,) = folder.glob(f"*{cache.SUFFIX}")
+    entry.chmod(0o666)
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    assert builds.count == 1
+    (message,) = cache_warnings(caplog)
+    assert entry.name in message and "writable" in message
+    assert oct(entry.stat().st_mode & 0o777) == oct(0o600)  # rebuilt, private again
+
+
+def test_a_folder_that_is_a_symbolic_link_is_refused(
+    data: DataPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    link = tmp_path / "cache"
+    link.symlink_to(target)
+    monkeypatch.setenv("IMPLANT_MATCH_CACHE_DIR", str(link))
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    cache.cached_engine(data, None, builds)
+    assert builds.count == 2 and not list(target.iterdir())
+    messages = cache_warnings(caplog)
+    assert len(messages) == 2 and all("symbolic link" in m for m in messages)
+
+
+def test_an_entry_that_is_a_symbolic_link_is_not_followed(
+    data: DataPaths, folder: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache.cached_engine(data, None, Builds(data))
+    (entry,) = folder.glob(f"*{cache.SUFFIX}")
+    elsewhere = tmp_path / "elsewhere.engine"
+    entry.rename(elsewhere)  # a valid entry, but reached through a link
+    entry.symlink_to(elsewhere)
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    assert builds.count == 1
+    assert "symbolic link" in " ".join(cache_warnings(caplog))
+    assert not entry.is_symlink() and entry.is_file()  # replaced by a rebuilt entry
+
+
+@pytest.mark.parametrize("fault", ["mode", "owner", "link", "size"])
+def test_a_secret_others_could_know_is_refused(
+    data: DataPaths,
+    folder: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+) -> None:
+    cache.cached_engine(data, None, Builds(data))
+    secret = folder / cache.SECRET_NAME
+    if fault == "mode":
+        secret.chmod(0o644)
+    elif fault == "owner":
+        need_root("a secret owned by another user")
+        os.chown(secret, OTHER_UID, OTHER_UID)
+    elif fault == "link":
+        known = tmp_path / "known"
+        known.write_bytes(secret.read_bytes())
+        known.chmod(0o600)
+        secret.unlink()
+        secret.symlink_to(known)
+    else:
+        secret.write_bytes(b"short")
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    assert builds.count == 1
+    (message,) = cache_warnings(caplog)
+    assert cache.SECRET_NAME in message
+
+
+def test_an_entry_edited_in_place_is_rebuilt(data: DataPaths, folder: Path) -> None:
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    (entry,) = folder.glob(f"*{cache.SUFFIX}")
+    content = entry.read_bytes()
+    assert b"Dons Solidaires" in content
+    with entry.open("r+b") as handle:  # same size, same inode: only the content changed
+        handle.write(content.replace(b"Dons Solidaires", b"Dons Solidairez"))
+    engine = cache.cached_engine(data, None, builds)
+    assert builds.count == 2
+    assert engine.dataset.enterprise_by_id["dons-solidaires"].name == "Dons Solidaires"
+    assert b"Dons Solidairez" not in entry.read_bytes()
+
+
+def test_an_entry_sealed_under_another_secret_is_rebuilt(data: DataPaths, folder: Path) -> None:
+    builds = Builds(data)
+    cache.cached_engine(data, None, builds)
+    (folder / cache.SECRET_NAME).unlink()  # a new secret: no older entry can be verified
+    cache.cached_engine(data, None, builds)
+    assert builds.count == 2
+    cache.cached_engine(data, None, builds)
+    assert builds.count == 2
+
+
+def test_created_folder_entries_and_secret_are_private(
+    data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os.umask(previous := os.umask(0))  # the widest umask: modes come from the code alone
+    try:
+        cache.cached_engine(data, None, Builds(data))
+    finally:
+        os.umask(previous)
+    (entry,) = folder.glob(f"*{cache.SUFFIX}")
+    modes = {
+        path.name: oct(path.stat().st_mode & 0o7777)
+        for path in (folder, entry, folder / cache.SECRET_NAME)
+    }
+    assert modes == {
+        folder.name: oct(0o700),
+        entry.name: oct(0o600),
+        cache.SECRET_NAME: oct(0o600),
+    }
+
+
+def test_a_refused_folder_is_said_once_on_stderr_by_the_cli(data: DataPaths, folder: Path) -> None:
+    folder.mkdir()
+    folder.chmod(0o777)
+    runner = CliRunner()
+    args = ["rank", "--needs", str(data.needs), "--enterprises", str(data.enterprises)]
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: ") and str(folder) in line
+
+
 # -- an entry only ever holds the data of its key --------------------------------------------
 
 
@@ -274,3 +527,57 @@ def test_the_lexicon_entry_holds_the_lexicon_that_was_parsed(
     lexicon.write_text(before, encoding="utf-8")
     engine = cache.cached_engine(data, lexicon, lambda: Engine(load_dataset(data)))
     assert "zzz" not in {g.id for g in engine.lexicon.groups}
+
+
+# -- no temporary file is left behind ---------------------------------------------------------
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_full_disk_leaves_no_temporary(data: DataPaths, folder: Path) -> None:
+    """The disk fills up as the last bytes are flushed, when the file is closed."""
+    resource = pytest.importorskip("resource")
+    import signal
+
+    engine = Builds(data)()
+    folder.mkdir(mode=0o700)
+    room = len(pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)) - 1
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a signal
+    resource.setrlimit(resource.RLIMIT_FSIZE, (room, limits[1]))
+    try:
+        cache.write(folder, "f" * 64, engine)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert leftovers(folder) == []
+    assert not list(folder.glob(f"*{cache.SUFFIX}"))
+
+
+def test_a_folder_at_the_entry_path_leaves_no_temporary(data: DataPaths, folder: Path) -> None:
+    key = cache.entry_key(data, None)
+    (folder / f"{key}{cache.SUFFIX}").mkdir(parents=True)
+    builds = Builds(data)
+    for _ in range(2):
+        assert top_ids(cache.cached_engine(data, None, builds))
+    assert builds.count == 2
+    assert leftovers(folder) == []
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupted_write_leaves_no_temporary(
+    data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch, interrupt: type
+) -> None:
+    engine = Builds(data)()
+    folder.mkdir(mode=0o700)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise interrupt()  # as a signal handler would, once the entry is all written
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(interrupt):
+        cache.write(folder, "f" * 64, engine)
+    monkeypatch.undo()
+    assert leftovers(folder) == []
