@@ -581,3 +581,31 @@ def test_an_interrupted_write_leaves_no_temporary(
         cache.write(folder, "f" * 64, engine)
     monkeypatch.undo()
     assert leftovers(folder) == []
+
+
+def test_stale_temporaries_are_removed_on_the_next_run(data: DataPaths, folder: Path) -> None:
+    folder.mkdir(mode=0o700)
+    old = 1_000_000.0
+    names = {
+        "stale": f"{cache.TEMP_PREFIX}0123456789abcdef.tmp",
+        "stale_previous_version": "tmpab_cd123.tmp",
+        "fresh": f"{cache.TEMP_PREFIX}fedcba9876543210.tmp",  # another run may be writing it
+        "not_ours": "notes.tmp",
+    }
+    for label, name in names.items():
+        (folder / name).write_bytes(b"x" * 100)
+        if label != "fresh":
+            os.utime(folder / name, (old, old))
+    cache.cached_engine(data, None, Builds(data))
+    assert leftovers(folder) == sorted([names["fresh"], names["not_ours"]])
+
+
+def test_a_stale_temporary_of_another_user_is_left_alone(data: DataPaths, folder: Path) -> None:
+    need_root("a temporary file owned by another user")
+    folder.mkdir(mode=0o700)
+    theirs = folder / f"{cache.TEMP_PREFIX}0123456789abcdef.tmp"
+    theirs.write_bytes(b"x")
+    os.utime(theirs, (1_000_000, 1_000_000))
+    os.chown(theirs, OTHER_UID, OTHER_UID)
+    cache.cached_engine(data, None, Builds(data))
+    assert theirs.exists()

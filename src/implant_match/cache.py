@@ -31,8 +31,9 @@ Where and when:
 * folder: ``$IMPLANT_MATCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/implant-match``, else
   ``~/.cache/implant-match``;
 * ``IMPLANT_MATCH_CACHE=off`` turns it off; the ``KEEP`` most recent entries are kept;
-* a cache that cannot be read or written is ignored: it only ever saves time; the
-  temporary file of a write that failed is removed.
+* a cache that cannot be read or written is ignored: it only ever saves time; temporary
+  files of a write that failed are removed, and those another run left behind (killed
+  mid-write) are removed after ``STALE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ import hmac
 import logging
 import os
 import pickle
+import re
 import secrets
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -72,6 +75,9 @@ SECRET_BYTES = 32
 MAGIC = b"IMCACHE2"  # an entry: MAGIC, its HMAC-SHA256 seal, then the pickle
 TAG_BYTES = 32
 TEMP_PREFIX = "partial-"  # then 16 hex digits and ".tmp"
+STALE_SECONDS = 600  # a temporary file this old is a write that was killed
+# our temporaries, and those of the versions that wrote through tempfile.NamedTemporaryFile
+_TEMP_NAME = re.compile(rf"{TEMP_PREFIX}[0-9a-f]{{16}}\.tmp|tmp[a-z0-9_]{{8}}\.tmp")
 _OFF = {"0", "off", "no", "false"}
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -250,6 +256,7 @@ class Folder:
         try:
             _check_private(os.fstat(fd), path, "cache folder", 0o022, _FOLDER_REFUSED, True)
             folder = cls(path, fd)
+            folder.remove_stale_temporaries()
             yield folder
         finally:
             os.close(fd)
@@ -387,6 +394,19 @@ class Folder:
         for _, name in sorted(entries)[:-KEEP]:
             with contextlib.suppress(OSError):
                 os.unlink(name, dir_fd=self.fd)
+
+    def remove_stale_temporaries(self) -> None:
+        """Remove our temporary files that a killed run left behind (not those of a run
+        still writing, nor anyone else's)."""
+        now = time.time()
+        with contextlib.suppress(OSError), os.scandir(self.fd) as found:
+            for item in found:
+                if not _TEMP_NAME.fullmatch(item.name):
+                    continue
+                with contextlib.suppress(OSError):
+                    info = item.stat(follow_symlinks=False)
+                    if info.st_uid == os.geteuid() and now - info.st_mtime > STALE_SECONDS:
+                        os.unlink(item.name, dir_fd=self.fd)
 
 
 def _verified(handle: IO[bytes], secret: bytes, key: str) -> bool:
