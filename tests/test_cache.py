@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -609,3 +610,17 @@ def test_a_stale_temporary_of_another_user_is_left_alone(data: DataPaths, folder
     os.chown(theirs, OTHER_UID, OTHER_UID)
     cache.cached_engine(data, None, Builds(data))
     assert theirs.exists()
+
+
+def test_security_md_shows_the_warning_as_printed(data: DataPaths, folder: Path) -> None:
+    """The example line of SECURITY.md, with its folder swapped for the test's."""
+    text = (Path(__file__).parents[1] / "SECURITY.md").read_text(encoding="utf-8")
+    (example,) = [line.strip() for line in text.splitlines() if "warning: cache" in line]
+    shown = re.search(r"cache folder (\S+) is", example)
+    assert shown is not None
+    folder.mkdir()
+    folder.chmod(0o1777)
+    args = ["rank", "--needs", str(data.needs), "--enterprises", str(data.enterprises)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == example.replace(shown.group(1), str(folder))
