@@ -383,6 +383,27 @@ def test_a_secret_others_could_know_is_refused(
     assert cache.SECRET_NAME in message
 
 
+def test_two_first_runs_agree_on_one_secret(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both found no secret; the second to publish one takes the first's, which it never
+    overwrites (entries sealed by either verify)."""
+    folder.mkdir(mode=0o700)
+    with cache.Folder.open(folder) as first, cache.Folder.open(folder) as second:
+        assert first is not None and second is not None
+        real_link = os.link
+
+        def first_publishes_meanwhile(*args: object, **kwargs: object) -> None:
+            monkeypatch.setattr(os, "link", real_link)
+            published = first.secret(create=True)
+            assert published is not None
+            real_link(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(os, "link", first_publishes_meanwhile)
+        taken = second.secret(create=True)
+        assert taken is not None and taken == first.secret(create=False)
+    assert (folder / cache.SECRET_NAME).read_bytes() == taken
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_an_entry_edited_in_place_is_rebuilt(data: DataPaths, folder: Path) -> None:
     builds = Builds(data)
     cache.cached_engine(data, None, builds)
