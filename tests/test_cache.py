@@ -41,13 +41,14 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 class Builds:
     """A build function that counts its calls."""
 
-    def __init__(self, paths: DataPaths) -> None:
+    def __init__(self, paths: DataPaths, warnings: bool = True) -> None:
         self.paths = paths
+        self.warnings = warnings
         self.count = 0
 
     def __call__(self) -> Engine:
         self.count += 1
-        return Engine(load_dataset(self.paths))
+        return Engine(load_dataset(self.paths, self.warnings))
 
 
 def top_ids(engine: Engine) -> list[list[str]]:
@@ -527,6 +528,23 @@ def test_a_prefetch_child_brings_back_the_digest_of_what_it_parsed(
     assert builds.count == 2
     assert again.dataset.enterprise_by_id["dons-solidaires"].name == "Dons Nouveaux"
     assert engine.dataset.digests[1] == hashlib.sha256(old).hexdigest()
+
+
+def test_a_file_parsed_in_two_parts_is_cached_under_its_bytes(
+    data: DataPaths, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big file whose head this process parses while a child parses the rest."""
+    from implant_match import loading
+
+    monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)
+    if not loading.prefetch(data.enterprises, data.enterprises_display, head=0.3):
+        pytest.skip("no forked child here (not Linux, or threads running)")
+    assert loading._prefetched[(data.enterprises, data.enterprises_display)].head is not None
+    builds = Builds(data, warnings=False)  # as the CLI loads: warnings would parse it again
+    engine = cache.cached_engine(data, None, builds)
+    assert engine.dataset.digests[1] == hashlib.sha256(data.enterprises.read_bytes()).hexdigest()
+    cache.cached_engine(data, None, builds)
+    assert builds.count == 1  # the entry was written, under the key of these bytes
 
 
 def test_the_lexicon_entry_holds_the_lexicon_that_was_parsed(

@@ -424,10 +424,13 @@ class _Prefetch:
     """A file being parsed in a forked child: whole, or all but its head, which this
     process parses itself when it loads the file (see :func:`prefetch`)."""
 
-    def __init__(self, call: ForkedCall[Document], name: str, head: bytes | None) -> None:
+    def __init__(
+        self, call: ForkedCall[Document], name: str, head: bytes | None, digest: str | None
+    ) -> None:
         self.call = call
         self.name = name
         self.head = head
+        self.digest = digest  # of the whole file, when it is parsed in two parts
 
     def document(self) -> Document | None:
         """The parsed document, or None when it could not be had this way (a problem in
@@ -442,7 +445,12 @@ class _Prefetch:
         delivered, rest = self.call.result()
         if not delivered or rest is None:
             return None
-        return rest if first is None else _join([first, rest], self.name)
+        if first is None:
+            return rest
+        joined = _join([first, rest], self.name)
+        if joined is not None:
+            joined.digest = self.digest
+        return joined
 
     def cancel(self) -> None:
         self.call.cancel()
@@ -469,12 +477,13 @@ def prefetch(path: Path, display: str | None = None, head: float = 0.0) -> bool:
     if (path, name) in _prefetched or not PREFETCH_MIN_BYTES <= size <= PREFETCH_MAX_BYTES:
         return False
     task: Callable[[], Document] = partial(_load, path, name)
-    first = None
+    first = digest = None
     if head > 0:
         try:
             raw = read_bytes(path, name)
         except DataError:
             return False  # said when the file is loaded
+        digest = hashlib.sha256(raw).hexdigest()  # both parts are cut from these bytes
         if raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         cut = cut_point(raw, head)
@@ -485,7 +494,7 @@ def prefetch(path: Path, display: str | None = None, head: float = 0.0) -> bool:
     call = ForkedCall.start(task)
     if call is None:
         return False
-    _prefetched[(path, name)] = _Prefetch(call, name, first)
+    _prefetched[(path, name)] = _Prefetch(call, name, first, digest)
     return True
 
 
