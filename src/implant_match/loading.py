@@ -196,7 +196,7 @@ class Document:
     source: SourceMap
     positioned: bool = True
     # SHA-256 (hex) of the bytes that were parsed, taken as they were read: what a cache
-    # entry of this data is keyed on (None when not read whole from a file)
+    # entry of this data is keyed on (None when not read from a file)
     digest: str | None = None
 
 
