@@ -293,6 +293,24 @@ def main_callback(
     Exit codes: 0 ok, 1 invalid or unreadable data, 2 usage error, 3 internal error.
     """
     _state["debug"] = debug
+    _print_library_warnings()
+
+
+def _print_library_warnings() -> None:
+    """Show what the library logs as a warning (a cache not used, and why) as one
+    ``warning: ...`` line on stderr."""
+    import logging
+
+    from implant_match.errors import one_line
+
+    class WarningLine(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            with contextlib.suppress(OSError, ValueError):  # stderr closed: nothing to say
+                typer.echo(f"warning: {one_line(record.getMessage())}", err=True)
+
+    logger = logging.getLogger("implant_match")
+    if not any(type(h).__name__ == "WarningLine" for h in logger.handlers):
+        logger.addHandler(WarningLine(logging.WARNING))
 
 
 def _engine(

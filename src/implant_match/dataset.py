@@ -60,6 +60,8 @@ class Dataset:
     enterprises_source: SourceMap
     lexicon: Lexicon = field(default_factory=load_lexicon)
     warnings: list[Problem] = field(default_factory=list)
+    # digests of the bytes of the needs and enterprises files as parsed (Document.digest)
+    digests: tuple[str | None, str | None] = (None, None)
 
     @classmethod
     def from_records(
@@ -217,6 +219,7 @@ def _assemble(
         enterprises_doc.source,
         lexicon,
         [p for p in problems if not p.is_error],
+        (needs_doc.digest, enterprises_doc.digest),
     )
 
 

@@ -10,7 +10,7 @@ overrides it with an optional ``data/lexicon.yaml`` of the same format.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -68,6 +68,8 @@ class Lexicon:
 
     groups: tuple[LexiconGroup, ...]
     warnings: tuple[Problem, ...] = field(default=())
+    # digest of the project file's bytes as parsed (Document.digest), None without one
+    digest: str | None = None
 
     def search(self, word: str | None = None) -> list[LexiconGroup]:
         """Groups with a form, acronym, id or domain containing ``word`` (accents ignored)."""
@@ -114,7 +116,7 @@ def lexicon_from_document(document: Document) -> Lexicon:
     extension, problems = parse_lexicon(document)
     if extension is None:
         raise DataError(problems)
-    return merge(_load_shipped(), extension, document.source)
+    return replace(merge(_load_shipped(), extension, document.source), digest=document.digest)
 
 
 def merge(shipped: LexiconFile, extension: LexiconFile, source: SourceMap) -> Lexicon:

@@ -15,6 +15,7 @@ The reader is built on libyaml's event stream (the C parser when present) rather
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import re
 from array import array
@@ -204,6 +205,9 @@ class Document:
 
     data: Any
     source: SourceMap
+    # SHA-256 (hex) of the bytes that were parsed, taken as they were read: what a cache
+    # entry of this data is keyed on (None when not read from a file)
+    digest: str | None = None
 
 
 # -- where the data files are ----------------------------------------------------------
@@ -394,10 +398,13 @@ def load_document(path: Path, display: str | None = None) -> Document:
     """
     name = display or str(path)
     raw = read_bytes(path, name)
+    digest = hashlib.sha256(raw).hexdigest()  # of these very bytes, in the parsing process
     decode(raw, name)
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
-    return _parse(raw, name)
+    document = _parse(raw, name)
+    document.digest = digest
+    return document
 
 
 def parse_document(text: str, name: str) -> Document:
