@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from implant_match import __version__
-from implant_match.errors import DataError, ExitCode, ImplantMatchError, UsageError
+from implant_match import __version__, streams
+from implant_match.errors import DataError, ExitCode, ImplantMatchError, OutputError, UsageError
+from implant_match.interrupts import Terminated, stop_on_signals
+from implant_match.streams import reader_gone, write_data
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -140,9 +142,16 @@ class ProblemFormat(str, Enum):
 
 
 def _console(stderr: bool = False) -> Console:
+    from implant_match.streams import console_width
+
     # data is shown as written: no markup, no ":emoji:" codes, no guessed highlighting
     return _console_class()(
-        stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=False,
+        markup=False,
+        emoji=False,
+        width=console_width(),
     )
 
 
@@ -172,6 +181,12 @@ def _fail(problems_or_message: Any, code: ExitCode) -> None:
     raise typer.Exit(int(code))
 
 
+OUT_OF_MEMORY = (
+    "out of memory: the data does not fit in the memory this process may use (see "
+    "`ulimit -v`); free some memory or run on smaller files"
+)
+
+
 def handle_errors(command: F) -> F:
     """Map the tool's errors to messages and exit codes; anything else is a bug (exit 3)."""
 
@@ -190,9 +205,14 @@ def handle_errors(command: F) -> F:
         except KeyboardInterrupt:
             _console(stderr=True).print("interrupted")
             raise typer.Exit(130) from None
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except Terminated as exc:  # SIGTERM, SIGHUP: cleaned up on the way, as for Ctrl-C
+            _console(stderr=True).print(f"stopped by {exc}")
+            raise typer.Exit(exc.exit_status) from None
+        except BrokenPipeError:  # the reader left (`| head`): a successful run ends quietly
+            reader_gone()
             raise typer.Exit(int(ExitCode.OK)) from None
+        except MemoryError:
+            _fail(OUT_OF_MEMORY, ExitCode.INTERNAL_ERROR)
         except Exception as exc:
             if _state["debug"]:
                 raise
@@ -330,7 +350,6 @@ def validate(
 ) -> None:
     """Check both data files (and a project lexicon): every problem, one per line."""
     from implant_match.dataset import inspect_files
-    from implant_match.render import render_problems
 
     paths = _paths(needs, enterprises)
     inspection = inspect_files(paths)
@@ -347,10 +366,23 @@ def validate(
 
     problems = sort_problems(problems)
     failed = any(p.is_error for p in problems) or (strict and bool(problems))
+    code = ExitCode.DATA_ERROR if failed else ExitCode.OK
+    try:
+        _print_problems(problems, paths, output, failed)
+    except BrokenPipeError:  # the reader left (`| head -1`): the verdict stands
+        reader_gone()
+    raise typer.Exit(int(code))
+
+
+def _print_problems(
+    problems: list[Any], paths: DataPaths, output: ProblemFormat, failed: bool
+) -> None:
+    from implant_match.render import render_problems
+
     if output is ProblemFormat.json:
         import json
 
-        typer.echo(
+        write_data(
             json.dumps(
                 {
                     "valid": not failed,
@@ -372,13 +404,13 @@ def validate(
                 ensure_ascii=False,
                 indent=2,
             )
+            + "\n"
         )
     else:
         render_problems(problems, _console())
         if output is ProblemFormat.github:
             for p in problems:
                 typer.echo(github_annotation(p))
-    raise typer.Exit(int(ExitCode.DATA_ERROR if failed else ExitCode.OK))
 
 
 def github_annotation(problem: Any) -> str:
@@ -432,7 +464,7 @@ def rank(
         from implant_match.export import json_array, json_items, json_records
 
         pieces = engine.rank_parts(options, lambda part: json_items(json_records(part)), workers)
-        sys.stdout.writelines(json_array(pieces))
+        write_data(json_array(pieces))
         return
     from implant_match.render import render_shortlist
 
@@ -524,7 +556,7 @@ def schema(
             f"unknown schema '{kind}'{did_you_mean(kind, SCHEMAS)}",
             f"choose one of {', '.join(SCHEMAS)}",
         )
-    sys.stdout.write(schema_text(kind))
+    write_data(schema_text(kind))
 
 
 @app.command(name="lexicon")
@@ -566,12 +598,21 @@ def main() -> None:
     # would only rescan an ever larger heap (about 0.5 s of a 1,000 x 10,000 ranking).
     # Library callers keep theirs; the heavy stages pause it themselves (runtime.paused_gc).
     gc.disable()
+    streams.prepare()  # closed descriptors, a full disk, a reader gone, a non-UTF-8 locale
+    stop_on_signals()  # SIGTERM and SIGHUP clean up as Ctrl-C does
     prefetch_early(sys.argv[1:])
+    code: object = 0
     try:
         app()
-        code: object = 0
     except SystemExit as exc:  # how click ends every command
         code = exc.code
+    except OutputError as exc:  # met outside a command (--version >&-)
+        typer.echo(f"error: {exc}", err=True)
+        code = int(ExitCode.DATA_ERROR)
+    except BrokenPipeError:  # the reader of --help or --version left
+        streams.reader_gone()
+    except Terminated as exc:
+        code = exc.exit_status
     if "implant_match.loading" in sys.modules:  # a child left parsing (a usage error...)
         sys.modules["implant_match.loading"].cancel_prefetches()
     _exit(code)
@@ -637,10 +678,14 @@ def _exit(code: object) -> NoReturn:
     else:  # sys.exit("message"): the message on stderr, status 1
         print(code, file=sys.stderr)
         status = 1
-    for stream in (sys.stdout, sys.stderr):
-        # the reader may be gone (a closed pipe) or the stream closed: nothing left to say
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    # a reader gone keeps the status; output that cannot be written (disk full, closed
+    # stdout) met only at this last flush fails a run that had succeeded
+    said = streams.output_failed()  # the command's error already said so
+    unwritten = streams.finish()
+    if unwritten is not None and not said:
+        with contextlib.suppress(OSError, ValueError, OutputError):
+            print(f"error: {unwritten}", file=sys.stderr, flush=True)
+        status = status or int(ExitCode.DATA_ERROR)
     os._exit(status)
 
 
@@ -675,7 +720,7 @@ def gaps(
     if output is OutputFormat.json:
         from implant_match.export import dumps, gaps_document
 
-        sys.stdout.write(dumps(gaps_document(report)))
+        write_data(dumps(gaps_document(report)))
         return
     from implant_match.render import render_gaps
 
@@ -734,7 +779,7 @@ def cohort(
     if output is OutputFormat.json:
         from implant_match.export import cohort_document, dumps
 
-        sys.stdout.write(dumps(cohort_document(result)))
+        write_data(dumps(cohort_document(result)))
         return
     from implant_match.render import render_cohort
 

@@ -98,6 +98,10 @@ class ExportError(ImplantMatchError):
     """An export that could not be written (folder, permissions, disk)."""
 
 
+class OutputError(ImplantMatchError):
+    """Standard output that cannot be written (closed, disk full, I/O error)."""
+
+
 class WorkerError(ImplantMatchError):
     """A worker process that ended without sending its result (killed, out of memory...)."""
 
