@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -237,8 +238,9 @@ def test_pre_commit_hook_is_declared() -> None:
 def test_workers_change_nothing_in_rank_and_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from implant_match import analysis, loading, ranking
+    from implant_match import analysis, loading, ranking, runtime
 
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 3)  # whatever this machine has
     monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 0)  # fork even for the small bundled data
     monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)  # and parse its files in children
     monkeypatch.setattr(analysis, "PARALLEL_DOCUMENTS", 1)  # and analyse its texts in them
@@ -298,7 +300,7 @@ needs_fork = pytest.mark.skipif(
 def spied_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Files parsed in this process; a child's parses stay in the child. Every file is
     worth a child here, and there are three processes to use."""
-    from implant_match import loading
+    from implant_match import loading, runtime
 
     parsed_here: list[Path] = []
     load = loading._load
@@ -309,6 +311,7 @@ def spied_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(loading, "_load", spy)
     monkeypatch.setattr(loading, "PREFETCH_MIN_BYTES", 0)
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 3)  # whatever this machine has
     monkeypatch.setenv("IMPLANT_MATCH_JOBS", "3")
     monkeypatch.setenv("IMPLANT_MATCH_CACHE", "off")
     return parsed_here
@@ -397,3 +400,41 @@ def test_a_usage_error_stops_the_early_child(
         gc.enable()  # main turns the collector off for the process
     assert end.value.args == (2,)
     assert started == [2] and not loading._prefetched
+
+
+def test_workers_are_capped_at_the_cpus_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IMPLANT_MATCH_JOBS=999 started a thousand processes and threads per stage."""
+    from implant_match import runtime
+
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 2)
+    monkeypatch.setenv("IMPLANT_MATCH_JOBS", "999")
+    assert runtime.resolve_jobs(None) == 2 and runtime.resolve_jobs(5) == 2
+    code, out, err = run("rank", "--need", "fin-de-vie-lyon", "--top", "1", *DATA_ARGS)
+    assert code == 0 and "fin-de-vie-lyon" in out
+    note = "note: 999 processes asked for, but this process may use 2 CPUs: using 2\n"
+    assert err == note  # said once, though the command resolves the count twice
+
+
+def test_an_unreadable_data_file_is_a_data_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 1 and `path: error: cannot read ...`, as for a lexicon (typer's check said 2)."""
+    locked = tmp_path / "needs.yaml"
+    locked.write_bytes(NEEDS.read_bytes())
+    real_access, real_open = os.access, Path.open
+
+    def access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
+        # chmod 000 does not stop root: the file is made unreadable for this test
+        return False if Path(path) == locked and mode & os.R_OK else real_access(path, mode)
+
+    def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(Path, "open", open_)
+    for command in (["validate"], ["rank"]):
+        code, out, err = run(*command, "--needs", str(locked), "--enterprises", str(ENTERPRISES))
+        assert code == 1, err
+        assert f"{locked}: error: cannot read: permission denied" in out + err

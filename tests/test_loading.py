@@ -1014,3 +1014,30 @@ def test_problems_in_a_file_parsed_in_pieces_point_at_its_lines(
             assert any(p.is_error and p.line > 1 for p in direct), kind
             assert loading.prefetch(bad, paths.enterprises_display, head)
             assert dataset.inspect_files(paths).problems == direct, kind
+
+
+def test_a_huge_size_limit_costs_no_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """IMPLANT_MATCH_MAX_BYTES=30000000000 failed every command with a bare MemoryError:
+    the whole limit was allocated before reading a single byte."""
+    monkeypatch.setenv("IMPLANT_MATCH_MAX_BYTES", str(30 * 10**9))
+    assert loading.max_bytes() == 30 * 10**9
+    path = tmp_path / "needs.yaml"
+    path.write_bytes(b"schema_version: 1\n" * 1000)
+    assert loading.read_bytes(path) == path.read_bytes()
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 5000])
+@pytest.mark.parametrize("seekable", [True, False])
+def test_read_at_most_stops_one_byte_past_the_limit(
+    tmp_path: Path, size: int, seekable: bool
+) -> None:
+    import io
+
+    data = bytes(range(256)) * 20
+    data = data[:size]
+    path = tmp_path / "file"
+    path.write_bytes(data)
+    with path.open("rb") as handle:
+        source = handle if seekable else io.BufferedReader(io.BytesIO(data))  # no fileno: a pipe
+        raw = loading.read_at_most(source, 100)
+    assert raw == data[:101]

@@ -40,7 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_state = {"debug": False}
+_state = {"debug": False, "jobs_capped": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 NeedsOpt = Annotated[
@@ -50,6 +50,7 @@ NeedsOpt = Annotated[
         help="needs.yaml to read [default: ./data/needs.yaml, else the bundled copy]",
         dir_okay=True,
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 EnterprisesOpt = Annotated[
@@ -58,6 +59,7 @@ EnterprisesOpt = Annotated[
         "--enterprises",
         help="enterprises.yaml to read [default: ./data/enterprises.yaml, else the bundled copy]",
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 LexiconOpt = Annotated[
@@ -67,6 +69,7 @@ LexiconOpt = Annotated[
         help="Project lexicon extending the shipped one [default: lexicon.yaml beside "
         "the needs file, if any]",
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 WeightsOpt = Annotated[
@@ -75,6 +78,7 @@ WeightsOpt = Annotated[
         "--weights",
         help="YAML file of weights (themes, text, keywords, complementarity).",
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 WeightOpt = Annotated[
@@ -249,12 +253,28 @@ def main_callback(
     Exit codes: 0 ok, 1 invalid or unreadable data, 2 usage error, 3 internal error.
     """
     _state["debug"] = debug
+    _state["jobs_capped"] = False  # the note on a capped process count, once per command
 
 
 def _paths(needs: Path | None, enterprises: Path | None) -> DataPaths:
     from implant_match.loading import resolve_paths
 
     return resolve_paths(needs, enterprises)
+
+
+def _workers(jobs: int | None) -> int:
+    """The processes to use: as asked, capped at the CPUs available (said once on stderr)."""
+    from implant_match.runtime import available_cpus, requested_jobs
+
+    wanted, cpus = requested_jobs(jobs), available_cpus()
+    if wanted > cpus and not _state["jobs_capped"]:
+        _state["jobs_capped"] = True
+        typer.echo(
+            f"note: {wanted} processes asked for, but this process may use {cpus} "
+            f"CPU{'s' * (cpus != 1)}: using {cpus}",
+            err=True,
+        )
+    return min(wanted, cpus)
 
 
 def _lexicon_path(paths: DataPaths, lexicon: Path | None) -> Path | None:
@@ -268,14 +288,13 @@ def _engine(
     needs: Path | None, enterprises: Path | None, lexicon: Path | None, jobs: int | None = None
 ) -> Engine:
     from implant_match.loading import cancel_prefetches, prefetch_data
-    from implant_match.runtime import resolve_jobs
 
     paths = _paths(needs, enterprises)
     lexicon_file = _lexicon_path(paths, lexicon)
     # a big data file is parsed in a child while this process imports the heavy modules
     # below and reads the lexicon (only when more than one process may work)
     try:
-        spare = resolve_jobs(jobs) - 1
+        spare = _workers(jobs) - 1
     except UsageError:  # a bad IMPLANT_MATCH_JOBS: said by the commands that use workers
         spare = 0
     overlapped = prefetch_data(paths, spare)
@@ -453,9 +472,7 @@ def rank(
     jobs: JobsOpt = None,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
-    from implant_match.runtime import resolve_jobs
-
-    workers = resolve_jobs(jobs)
+    workers = _workers(jobs)
     engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
@@ -522,10 +539,9 @@ def export(
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     from implant_match.export import exporter_for
-    from implant_match.runtime import resolve_jobs
 
     exporter_for(path)  # an unknown extension is a usage error before any work
-    workers = resolve_jobs(jobs)
+    workers = _workers(jobs)
     engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability

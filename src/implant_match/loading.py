@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.events import (
@@ -262,11 +262,11 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
         if path.is_dir():
             raise DataError([Problem(name, 0, 0, "error", "is a folder, not a YAML file")])
         with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
+            raw = read_at_most(handle, limit)
     except FileNotFoundError:
         raise DataError([Problem(name, 0, 0, "error", "no such file")]) from None
     except PermissionError:
-        raise DataError([Problem(name, 0, 0, "error", "permission denied")]) from None
+        raise DataError([Problem(name, 0, 0, "error", "cannot read: permission denied")]) from None
     except OSError as exc:
         raise DataError([Problem(name, 0, 0, "error", f"cannot read: {exc.strerror}")]) from None
     if len(raw) > limit:
@@ -283,6 +283,34 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
             ]
         )
     return raw
+
+
+READ_CHUNK = 16 << 20
+
+
+def read_at_most(handle: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes of ``handle`` (one more tells the file is too big).
+
+    ``handle.read(limit + 1)`` would allocate the whole limit at once, whatever the file's
+    size: a limit of 30 GB failed every command with a bare MemoryError. The buffer is
+    sized by the file instead (or grows by chunks for a pipe, or a file that grows).
+    """
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        size = 0
+    raw = handle.read(min(limit, size) + 1) if size else b""
+    if size and len(raw) <= min(limit, size):  # all of it (or a file that shrank)
+        return raw
+    pieces = [raw]
+    total = len(raw)
+    while total <= limit:
+        chunk = handle.read(min(READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        pieces.append(chunk)
+        total += len(chunk)
+    return b"".join(pieces)
 
 
 def _size(count: int) -> str:
