@@ -1041,3 +1041,30 @@ def test_read_at_most_stops_one_byte_past_the_limit(
         source = handle if seekable else io.BufferedReader(io.BytesIO(data))  # no fileno: a pipe
         raw = loading.read_at_most(source, 100)
     assert raw == data[:101]
+
+
+TAB_CASES = {
+    "a tab alone": ("themes:\n  - id: a\n\tlabel: A\n", 3, 1),
+    "a tab before a list item": ("themes:\n\t- id: a\n", 2, 1),
+    "spaces then a tab": ("themes:\n  - id: a\n    \tlabel: A\n", 3, 5),
+    "two tabs": ("themes:\n  - id: a\n\t\tlabel: A\n", 3, 1),
+    "every indent a tab": ("themes:\n\t- id: a\n\t\tlabel: A\n", 2, 1),
+}
+
+
+@pytest.mark.parametrize("case", TAB_CASES)
+def test_a_tab_in_the_indentation_is_called_a_tab(case: str) -> None:
+    """PyYAML says "tab" for one of these; "cannot start any token" for the others."""
+    text, line, column = TAB_CASES[case]
+    with pytest.raises(DataError) as caught:
+        loading.parse_document("schema_version: 1\n" + text, "needs.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (line + 1, column)
+    assert problem.message == "YAML syntax error: a tab in the indentation"
+    assert problem.hint == "indent with spaces: YAML does not allow tabs there"
+
+
+def test_other_syntax_errors_keep_their_message() -> None:
+    with pytest.raises(DataError) as caught:
+        loading.parse_document("schema_version: 1\nthemes: [a\n", "needs.yaml")
+    assert "tab" not in caught.value.problems[0].message

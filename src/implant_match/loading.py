@@ -655,7 +655,15 @@ def _parse(content: str | bytes, name: str, aliases: bool = True) -> Document:
         message = f"YAML syntax error: {exc.problem or exc.context}"
         if exc.context and exc.problem:
             message += f" ({exc.context})"
-        builder.problems.append(Problem(name, line, column, "error", message))
+        hint = None
+        tab = indentation_tab(content, line)
+        if tab:  # PyYAML says so in one case only, "cannot start any token" in others
+            column, message, hint = (
+                tab,
+                "YAML syntax error: a tab in the indentation",
+                ("indent with spaces: YAML does not allow tabs there"),
+            )
+        builder.problems.append(Problem(name, line, column, "error", message, hint))
         raise DataError(builder.problems) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks its errors
         builder.problems.append(Problem(name, 0, 0, "error", f"YAML error: {exc}"))
@@ -667,6 +675,22 @@ def _parse(content: str | bytes, name: str, aliases: bool = True) -> Document:
     if data is None:
         raise DataError([Problem(name, 0, 0, "error", "file is empty: it holds no YAML data")])
     return Document(data, source)
+
+
+def indentation_tab(content: str | bytes, line: int) -> int:
+    """The column of the first tab in the indentation of ``line`` (1-based), or 0."""
+    if line < 1:
+        return 0
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if not start:
+            return 0
+    end = text.find("\n", start)
+    row = text[start : end if end >= 0 else len(text)]
+    indent = row[: len(row) - len(row.lstrip(" \t"))]
+    return indent.find("\t") + 1
 
 
 class _Fatal(Exception):

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from implant_match.errors import Problem, closest, did_you_mean
+from implant_match.errors import Problem, closest, did_you_mean, shown_id
 from implant_match.loading import Document, PathKey, SourceMap, Yaml11Scalar
 from implant_match.models import (
     SCHEMA_VERSION,
@@ -429,7 +429,9 @@ def _ref(
 ) -> None:
     if isinstance(value, str) and value not in known:
         problems.append(
-            source.problem(loc, f"unknown {kind} '{value}'{did_you_mean(value, sorted(known))}")
+            source.problem(
+                loc, f"unknown {kind} '{shown_id(value)}'{did_you_mean(value, sorted(known))}"
+            )
         )
 
 
