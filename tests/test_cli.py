@@ -438,3 +438,30 @@ def test_an_unreadable_data_file_is_a_data_error(
         code, out, err = run(*command, "--needs", str(locked), "--enterprises", str(ENTERPRISES))
         assert code == 1, err
         assert f"{locked}: error: cannot read: permission denied" in out + err
+
+
+def test_running_out_of_memory_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ulimit -v` too small for the data: exit 3 and what to do, not 'please report it'."""
+    from implant_match import cli
+
+    def no_memory(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "_engine", no_memory)
+    code, _, err = run("rank", *DATA_ARGS)
+    assert code == 3
+    assert err.startswith("error: out of memory: the data does not fit in the memory")
+    assert "please report" not in err
+
+
+def test_an_import_that_ran_out_of_memory_is_said_plainly(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from implant_match import cli
+
+    error = SystemError("<function rank> returned NULL without setting an exception")
+    error.__context__ = MemoryError()  # as an import under `ulimit -v` raised it
+    assert cli._last_resort(error) == 3
+    assert capsys.readouterr().err.startswith("error: out of memory:")
+    assert cli._last_resort(ValueError("boom")) == 3
+    assert "internal error: ValueError: boom" in capsys.readouterr().err

@@ -216,6 +216,8 @@ def handle_errors(command: F) -> F:
             reader_gone()
             raise typer.Exit(int(ExitCode.OK)) from None
         except MemoryError:
+            if _state["debug"]:
+                raise
             _fail(OUT_OF_MEMORY, ExitCode.INTERNAL_ERROR)
         except Exception as exc:
             if _state["debug"]:
@@ -629,6 +631,10 @@ def main() -> None:
         streams.reader_gone()
     except Terminated as exc:
         code = exc.exit_status
+    except Exception as exc:  # escaped the commands' handler: typer's set-up, memory
+        if _state["debug"]:
+            raise
+        code = _last_resort(exc)
     if "implant_match.loading" in sys.modules:  # a child left parsing (a usage error...)
         sys.modules["implant_match.loading"].cancel_prefetches()
     _exit(code)
@@ -678,6 +684,21 @@ def prefetch_early(args: list[str]) -> None:
         *(Path(found[key]) if key in found else None for key in ("needs", "enterprises"))
     )
     prefetch_data(paths, spare)
+
+
+def _last_resort(exc: BaseException) -> int:
+    """One line for an error no handler caught; an import that ran out of memory often
+    surfaces as a SystemError or an ImportError naming MemoryError in its context."""
+    out_of_memory = isinstance(exc, MemoryError) or isinstance(exc.__context__, MemoryError)
+    message = (
+        OUT_OF_MEMORY
+        if out_of_memory
+        else f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+        "traceback, and please report it)"
+    )
+    with contextlib.suppress(Exception):
+        print(f"error: {message}", file=sys.stderr, flush=True)
+    return int(ExitCode.INTERNAL_ERROR)
 
 
 def _exit(code: object) -> NoReturn:
