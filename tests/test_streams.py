@@ -119,8 +119,9 @@ def test_a_reader_gone_never_hides_invalid_data(output: str) -> None:
     assert done.stderr == b""
 
 
-def test_a_reader_gone_after_a_successful_run_ends_it_quietly() -> None:
-    done = to_gone_reader(["rank", *DATA, *ONE])
+@pytest.mark.parametrize("args", [["rank", *DATA, *ONE], ["--version"], ["rank", "--help"]])
+def test_a_reader_gone_after_a_successful_run_ends_it_quietly(args: list[str]) -> None:
+    done = to_gone_reader(args)
     assert (done.returncode, done.stderr) == (0, b"")
 
 

@@ -624,6 +624,9 @@ def main() -> None:
         app()
     except SystemExit as exc:  # how click ends every command
         code = exc.code
+        if code == 1 and streams.reader_left_unseen():  # `--help | head -1`: not a failure
+            streams.reader_gone()
+            code = 0
     except OutputError as exc:  # met outside a command (--version >&-)
         typer.echo(f"error: {exc}", err=True)
         code = int(ExitCode.DATA_ERROR)

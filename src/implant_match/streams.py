@@ -47,6 +47,7 @@ class StandardOutput(io.RawIOBase):
         self.was_closed = closed  # closed when the process started (``>&-``)
         self.reader_gone = False  # a broken pipe was met: the rest is dropped
         self.failed = False  # an OutputError was raised (and will be reported once)
+        self.pipe_broke = False  # a write met a broken pipe (handled or not)
 
     def writable(self) -> bool:
         return True
@@ -69,6 +70,7 @@ class StandardOutput(io.RawIOBase):
             try:
                 done += os.write(self._fd, view[done:])
             except BrokenPipeError:
+                self.pipe_broke = True
                 raise
             except OSError as exc:
                 self.failed = True
@@ -170,6 +172,13 @@ def finish() -> str | None:
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
     return message
+
+
+def reader_left_unseen() -> bool:
+    """Whether a write met a broken pipe that no handler of ours saw (click's own handler,
+    around ``--help`` and ``--version``, ends with 1 as if the run had failed)."""
+    raw = _raw()
+    return raw is not None and raw.pipe_broke and not raw.reader_gone
 
 
 def output_failed() -> bool:
