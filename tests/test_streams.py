@@ -147,7 +147,7 @@ def test_export_to_a_reader_that_leaves_does_not_claim_every_row() -> None:
 def test_data_is_utf8_whatever_the_locale(env: dict[str, str]) -> None:
     done = shell(["rank", *DATA, *ONE, "--format", "json"], **env)
     assert done.returncode == 0, done.stderr
-    assert "Frères".encode() in done.stdout
+    assert "Personnes âgées".encode() in done.stdout
     record = json.loads(done.stdout.decode("utf-8"))[0]
     assert (record["need_title"], record["enterprise_id"]) == (
         "Mieux accompagner la fin de vie",
