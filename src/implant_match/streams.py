@@ -45,7 +45,7 @@ class StandardOutput(io.RawIOBase):
         super().__init__()
         self._fd = fd
         self.was_closed = closed  # closed when the process started (``>&-``)
-        self.reader_gone = False  # a broken pipe was met: the rest is dropped
+        self.reader_gone = False  # the reader left, or the failure was said: drop the rest
         self.failed = False  # an OutputError was raised (and will be reported once)
         self.pipe_broke = False  # a write met a broken pipe (handled or not)
 
