@@ -238,8 +238,9 @@ def test_pre_commit_hook_is_declared() -> None:
 def test_workers_change_nothing_in_rank_and_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from implant_match import analysis, prefetch, ranking
+    from implant_match import analysis, prefetch, ranking, runtime
 
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 3)  # whatever this machine has
     monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 0)  # fork even for the small bundled data
     monkeypatch.setattr(prefetch, "MIN_BYTES", 0)  # and parse its files in children
     monkeypatch.setattr(analysis, "PARALLEL_DOCUMENTS", 1)  # and analyse its texts in them
@@ -294,7 +295,7 @@ needs_fork = pytest.mark.skipif(
 def spied_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Files parsed in this process; a child's parses stay in the child. Every file is
     worth a child here, and there are three processes to use."""
-    from implant_match import prefetch
+    from implant_match import prefetch, runtime
 
     parsed_here: list[Path] = []
     load = prefetch.load_document
@@ -305,6 +306,7 @@ def spied_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(prefetch, "load_document", spy)
     monkeypatch.setattr(prefetch, "MIN_BYTES", 0)
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 3)  # whatever this machine has
     monkeypatch.setenv("IMPLANT_MATCH_JOBS", "3")
     monkeypatch.setenv("IMPLANT_MATCH_CACHE", "off")
     return parsed_here

@@ -1016,3 +1016,95 @@ def test_dumps_leaves_other_values_to_the_json_module() -> None:
         assert export_module.dumps(value) == json.dumps(value, ensure_ascii=False, indent=2) + "\n"
     with pytest.raises(TypeError):
         export_module.dumps({"when": object()})
+
+
+# faults of the destination (issue 22) -------------------------------------------------------
+
+
+@pytest.fixture
+def signals_stop_the_run() -> Any:
+    """SIGTERM and SIGHUP handled as the command-line process handles them, then restored."""
+    import signal
+
+    from implant_match.interrupts import SIGNALS, stop_on_signals
+
+    saved = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    stop_on_signals()
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_termination_signal_during_an_export_cleans_up_as_ctrl_c_does(
+    cli: CliFn,
+    small: DataPaths,
+    work: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    signals_stop_the_run: None,
+    name: str,
+) -> None:
+    import signal
+
+    signum = getattr(signal, name)
+    target = work / "out.csv"
+    target.write_bytes(b"previous export\r\n")
+    real_write = export_module.CsvExporter.write
+
+    def write_then_get_killed(self: Any, rows: Any, destination: Any, context: Any) -> None:
+        real_write(self, rows, destination, context)
+        os.kill(os.getpid(), signum)  # delivered before the file is renamed into place
+
+    monkeypatch.setattr(export_module.CsvExporter, "write", write_then_get_killed)
+    run = cli("export", target.name, "--no-stability", data=small)
+    assert run.exit_code == 128 + signum, run.stderr
+    assert f"stopped by {name}" in run.stderr
+    assert target.read_bytes() == b"previous export\r\n"
+    assert os.listdir(work) == [target.name]
+
+
+def test_the_next_export_removes_the_temporary_files_of_a_killed_one(
+    cli: CliFn, small: DataPaths, work: Path
+) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **CAPTURE)
+    dead_pid = int(gone.stdout)  # a process that has ended
+    stale = work / f".out.csv.{dead_pid}.abcd1234.part"  # what SIGKILL leaves behind
+    alive = work / f".out.csv.{os.getppid()}.abcd1234.part"  # another export, still writing
+    foreign = work / ".out.csv.notes.part"  # not of this pattern
+    for path in (stale, alive, foreign):
+        path.write_bytes(b"half an export")
+    export_ok(cli, "out.csv", "--top", "1", "--no-stability", data=small)
+    assert sorted(os.listdir(work)) == sorted(["out.csv", alive.name, foreign.name])
+
+
+CAPTURE: dict[str, Any] = {"capture_output": True, "text": True, "check": True}
+
+
+def test_an_export_over_a_link_writes_through_to_its_target(
+    cli: CliFn, small: DataPaths, work: Path
+) -> None:
+    (work / "real").mkdir()
+    target = work / "real" / "shortlist.csv"
+    target.write_bytes(b"previous export\r\n")
+    target.chmod(0o640)
+    link = work / "out.csv"
+    link.symlink_to(target)
+    data = export_ok(cli, "out.csv", "--top", "1", "--no-stability", data=small)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() == data != b"previous export\r\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert os.listdir(work / "real") == ["shortlist.csv"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_an_export_over_a_link_to_a_device_is_refused(
+    cli: CliFn, small: DataPaths, work: Path
+) -> None:
+    link = work / "out.csv"
+    link.symlink_to("/dev/full")
+    run = cli("export", "out.csv", "--top", "1", "--no-stability", data=small)
+    assert run.exit_code == 1
+    assert "not a regular file" in run.message and "/dev/full" in run.message
+    assert link.is_symlink() and os.readlink(link) == "/dev/full"
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    assert os.listdir(work) == ["out.csv"]

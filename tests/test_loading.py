@@ -771,3 +771,57 @@ def test_warnings_are_checked_only_when_asked() -> None:
     assert [e.id for e in quiet.enterprises] == [
         e.id for e in load_dataset(paths.needs, paths.enterprises).enterprises
     ]
+
+
+def test_a_huge_size_limit_costs_no_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """IMPLANT_MATCH_MAX_BYTES=30000000000 failed every command with a bare MemoryError:
+    the whole limit was allocated before reading a single byte."""
+    monkeypatch.setenv("IMPLANT_MATCH_MAX_BYTES", str(30 * 10**9))
+    assert loading.max_bytes() == 30 * 10**9
+    path = tmp_path / "needs.yaml"
+    path.write_bytes(b"schema_version: 1\n" * 1000)
+    assert loading.read_bytes(path) == path.read_bytes()
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 5000])
+@pytest.mark.parametrize("seekable", [True, False])
+def test_read_at_most_stops_one_byte_past_the_limit(
+    tmp_path: Path, size: int, seekable: bool
+) -> None:
+    import io
+
+    data = bytes(range(256)) * 20
+    data = data[:size]
+    path = tmp_path / "file"
+    path.write_bytes(data)
+    with path.open("rb") as handle:
+        source = handle if seekable else io.BufferedReader(io.BytesIO(data))  # no fileno: a pipe
+        raw = loading.read_at_most(source, 100)
+    assert raw == data[:101]
+
+
+TAB_CASES = {
+    "a tab alone": ("themes:\n  - id: a\n\tlabel: A\n", 3, 1),
+    "a tab before a list item": ("themes:\n\t- id: a\n", 2, 1),
+    "spaces then a tab": ("themes:\n  - id: a\n    \tlabel: A\n", 3, 5),
+    "two tabs": ("themes:\n  - id: a\n\t\tlabel: A\n", 3, 1),
+    "every indent a tab": ("themes:\n\t- id: a\n\t\tlabel: A\n", 2, 1),
+}
+
+
+@pytest.mark.parametrize("case", TAB_CASES)
+def test_a_tab_in_the_indentation_is_called_a_tab(case: str) -> None:
+    """PyYAML says "tab" for one of these; "cannot start any token" for the others."""
+    text, line, column = TAB_CASES[case]
+    with pytest.raises(DataError) as caught:
+        loading.parse_document("schema_version: 1\n" + text, "needs.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (line + 1, column)
+    assert problem.message == "YAML syntax error: a tab in the indentation"
+    assert problem.hint == "indent with spaces: YAML does not allow tabs there"
+
+
+def test_other_syntax_errors_keep_their_message() -> None:
+    with pytest.raises(DataError) as caught:
+        loading.parse_document("schema_version: 1\nthemes: [a\n", "needs.yaml")
+    assert "tab" not in caught.value.problems[0].message

@@ -296,3 +296,16 @@ def test_scores_clamped_to_zero_tie_by_id_when_merged(monkeypatch: pytest.Monkey
     merged = merge(keys, parts, np.array([[-3.0, -3.0]]), raw([-3.0, -3.0]), np.array([0, 9]))
     assert merged is not None
     assert Pool(*merged).rows().tolist() == [[5, 0]]  # 9 loses the tie, 6 is pushed out
+
+
+def test_an_id_with_a_lookalike_character_is_shown_escaped(engine: Engine) -> None:
+    """A Cyrillic 'а' in 'dons-solidаires' read exactly as the suggestion it differs from."""
+    from implant_match.errors import shown_id
+
+    assert shown_id("dons-solid\u0430ires") == "dons-solid\\u0430ires"
+    assert shown_id("unir") == "unir"
+    with pytest.raises(UnknownIdError) as caught:
+        engine.explain("dons-solid\u0430ires", "produits-premiere-necessite-lyon", Weights())
+    assert str(caught.value) == (
+        "unknown enterprise 'dons-solid\\u0430ires'; did you mean 'dons-solidaires'?"
+    )

@@ -19,13 +19,16 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from implant_match import __version__
-from implant_match.errors import DataError, ExitCode, ImplantMatchError, UsageError
+from implant_match import __version__, streams
+from implant_match.errors import DataError, ExitCode, ImplantMatchError, OutputError, UsageError
 from implant_match.i18n import N_
+from implant_match.interrupts import Terminated, stop_on_signals
+from implant_match.streams import reader_gone, write_data
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from implant_match.dataset import DataPaths
     from implant_match.i18n import Language
     from implant_match.ranking import Engine, RankOptions
 
@@ -38,7 +41,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_state = {"debug": False}
+_state = {"debug": False, "jobs_capped": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -112,6 +115,7 @@ NeedsOpt = Annotated[
         help="needs.yaml to read [default: ./data/needs.yaml, else the bundled copy]",
         dir_okay=True,
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 EnterprisesOpt = Annotated[
@@ -120,6 +124,7 @@ EnterprisesOpt = Annotated[
         "--enterprises",
         help="enterprises.yaml to read [default: ./data/enterprises.yaml, else the bundled copy]",
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 LexiconOpt = Annotated[
@@ -129,6 +134,7 @@ LexiconOpt = Annotated[
         help="Project lexicon extending the shipped one [default: lexicon.yaml beside "
         "the needs file, if any]",
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 WeightsOpt = Annotated[
@@ -137,6 +143,7 @@ WeightsOpt = Annotated[
         "--weights",
         help="YAML file of weights (themes, text, keywords, complementarity).",
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 WeightOpt = Annotated[
@@ -204,9 +211,16 @@ class ProblemFormat(str, Enum):
 
 
 def _console(stderr: bool = False) -> Console:
+    from implant_match.streams import console_width
+
     # data is shown as written: no markup, no ":emoji:" codes, no guessed highlighting
     return _console_class()(
-        stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=False,
+        markup=False,
+        emoji=False,
+        width=console_width(),
     )
 
 
@@ -236,6 +250,12 @@ def _fail(problems_or_message: Any, code: ExitCode) -> None:
     raise typer.Exit(int(code))
 
 
+OUT_OF_MEMORY = (
+    "out of memory: the data does not fit in the memory this process may use (see "
+    "`ulimit -v`); free some memory or run on smaller files"
+)
+
+
 def handle_errors(command: F) -> F:
     """Map the tool's errors to messages and exit codes; anything else is a bug (exit 3)."""
 
@@ -254,9 +274,16 @@ def handle_errors(command: F) -> F:
         except KeyboardInterrupt:
             _console(stderr=True).print("interrupted")
             raise typer.Exit(130) from None
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except Terminated as exc:  # SIGTERM, SIGHUP: cleaned up on the way, as for Ctrl-C
+            _console(stderr=True).print(f"stopped by {exc}")
+            raise typer.Exit(exc.exit_status) from None
+        except BrokenPipeError:  # the reader left (`| head`): a successful run ends quietly
+            reader_gone()
             raise typer.Exit(int(ExitCode.OK)) from None
+        except MemoryError:
+            if _state["debug"]:
+                raise
+            _fail(OUT_OF_MEMORY, ExitCode.INTERNAL_ERROR)
         except Exception as exc:
             if _state["debug"]:
                 raise
@@ -294,6 +321,7 @@ def main_callback(
     """
     _state["debug"] = debug
     _print_library_warnings()
+    _state["jobs_capped"] = False  # the note on a capped process count, once per command
 
 
 def _print_library_warnings() -> None:
@@ -313,18 +341,32 @@ def _print_library_warnings() -> None:
         logger.addHandler(WarningLine(logging.WARNING))
 
 
+def _workers(jobs: int | None) -> int:
+    """The processes to use: as asked, capped at the CPUs available (said once on stderr)."""
+    from implant_match.runtime import available_cpus, requested_jobs
+
+    wanted, cpus = requested_jobs(jobs), available_cpus()
+    if wanted > cpus and not _state["jobs_capped"]:
+        _state["jobs_capped"] = True
+        typer.echo(
+            f"note: {wanted} processes asked for, but this process may use {cpus} "
+            f"CPU{'s' * (cpus != 1)}: using {cpus}",
+            err=True,
+        )
+    return min(wanted, cpus)
+
+
 def _engine(
     needs: Path | None, enterprises: Path | None, lexicon: Path | None, jobs: int | None = None
 ) -> Engine:
     """The analysed data; ``jobs`` None: as many processes as $IMPLANT_MATCH_JOBS or the
     CPUs allow (a bad $IMPLANT_MATCH_JOBS is said only by the commands that rank in
     workers: the others then use this process alone)."""
-    from implant_match.runtime import resolve_jobs
     from implant_match.session import open_engine
 
     if jobs is None:
         try:
-            jobs = resolve_jobs(None)
+            jobs = _workers(None)
         except UsageError:
             jobs = 1
     return open_engine(needs, enterprises, lexicon, jobs=jobs)
@@ -373,15 +415,27 @@ def validate(
     _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.dataset import inspect_files, lexicon_file, resolve_paths
     from implant_match.errors import sort_problems
-    from implant_match.render import render_problems
 
     paths = resolve_paths(needs, enterprises)
     problems = sort_problems(inspect_files(paths, lexicon_file(paths, lexicon)).problems)
     failed = any(p.is_error for p in problems) or (strict and bool(problems))
+    code = ExitCode.DATA_ERROR if failed else ExitCode.OK
+    try:
+        _print_problems(problems, paths, output, failed)
+    except BrokenPipeError:  # the reader left (`| head -1`): the verdict stands
+        reader_gone()
+    raise typer.Exit(int(code))
+
+
+def _print_problems(
+    problems: list[Any], paths: DataPaths, output: ProblemFormat, failed: bool
+) -> None:
+    from implant_match.render import render_problems
+
     if output is ProblemFormat.json:
         import json
 
-        typer.echo(
+        write_data(
             json.dumps(
                 {
                     "valid": not failed,
@@ -403,13 +457,13 @@ def validate(
                 ensure_ascii=False,
                 indent=2,
             )
+            + "\n"
         )
     else:
         render_problems(problems, _console())
         if output is ProblemFormat.github:
             for p in problems:
                 typer.echo(github_annotation(p))
-    raise typer.Exit(int(ExitCode.DATA_ERROR if failed else ExitCode.OK))
 
 
 def github_annotation(problem: Any) -> str:
@@ -454,9 +508,7 @@ def rank(
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
     _words(lang)  # a bad --lang is a usage error before any work
-    from implant_match.runtime import resolve_jobs
-
-    workers = resolve_jobs(jobs)
+    workers = _workers(jobs)
     engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
@@ -465,7 +517,7 @@ def rank(
         from implant_match.export import json_array, json_items, json_records
 
         pieces = engine.rank_parts(options, lambda part: json_items(json_records(part)), workers)
-        sys.stdout.writelines(json_array(pieces))
+        write_data(json_array(pieces))
         return
     from implant_match.render import render_shortlist
 
@@ -497,7 +549,7 @@ def explain(
     if output is OutputFormat.json:
         from implant_match.export import dumps
 
-        sys.stdout.write(dumps(explanation.to_dict()))
+        write_data(dumps(explanation.to_dict()))
         return
     from implant_match.render import render_explanation
 
@@ -537,10 +589,9 @@ def export(
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.export import exporter_for
-    from implant_match.runtime import resolve_jobs
 
     exporter_for(path)  # an unknown extension is a usage error before any work
-    workers = resolve_jobs(jobs)
+    workers = _workers(jobs)
     engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
@@ -573,7 +624,7 @@ def schema(
             f"unknown schema '{kind}'{did_you_mean(kind, SCHEMAS)}",
             f"choose one of {', '.join(SCHEMAS)}",
         )
-    sys.stdout.write(schema_text(kind))
+    write_data(schema_text(kind))
 
 
 @app.command(name="lexicon")
@@ -628,12 +679,43 @@ def main() -> None:
     # would only rescan an ever larger heap (about 0.5 s of a 1,000 x 10,000 ranking).
     # Library callers keep theirs; the heavy stages pause it themselves (runtime.paused_gc).
     gc.disable()
+    streams.prepare()  # closed descriptors, a full disk, a reader gone, a non-UTF-8 locale
+    stop_on_signals()  # SIGTERM and SIGHUP clean up as Ctrl-C does
+    code: object = 0
     try:
         command().main(prog_name="implant-match")
-        code: object = 0
     except SystemExit as exc:  # how click ends every command
         code = exc.code
+        if code == 1 and streams.reader_left_unseen():  # `--help | head -1`: not a failure
+            streams.reader_gone()
+            code = 0
+    except OutputError as exc:  # met outside a command (--version >&-)
+        typer.echo(f"error: {exc}", err=True)
+        code = int(ExitCode.DATA_ERROR)
+    except BrokenPipeError:  # the reader of --help or --version left
+        streams.reader_gone()
+    except Terminated as exc:
+        code = exc.exit_status
+    except Exception as exc:  # escaped the commands' handler: typer's set-up, memory
+        if _state["debug"]:
+            raise
+        code = _last_resort(exc)
     _exit(code)
+
+
+def _last_resort(exc: BaseException) -> int:
+    """One line for an error no handler caught; an import that ran out of memory often
+    surfaces as a SystemError or an ImportError naming MemoryError in its context."""
+    out_of_memory = isinstance(exc, MemoryError) or isinstance(exc.__context__, MemoryError)
+    message = (
+        OUT_OF_MEMORY
+        if out_of_memory
+        else f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+        "traceback, and please report it)"
+    )
+    with contextlib.suppress(Exception):
+        print(f"error: {message}", file=sys.stderr, flush=True)
+    return int(ExitCode.INTERNAL_ERROR)
 
 
 def _exit(code: object) -> NoReturn:
@@ -650,10 +732,14 @@ def _exit(code: object) -> NoReturn:
     else:  # sys.exit("message"): the message on stderr, status 1
         print(code, file=sys.stderr)
         status = 1
-    for stream in (sys.stdout, sys.stderr):
-        # the reader may be gone (a closed pipe) or the stream closed: nothing left to say
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    # a reader gone keeps the status; output that cannot be written (disk full, closed
+    # stdout) met only at this last flush fails a run that had succeeded
+    said = streams.output_failed()  # the command's error already said so
+    unwritten = streams.finish()
+    if unwritten is not None and not said:
+        with contextlib.suppress(OSError, ValueError, OutputError):
+            print(f"error: {unwritten}", file=sys.stderr, flush=True)
+        status = status or int(ExitCode.DATA_ERROR)
     os._exit(status)
 
 
@@ -692,7 +778,7 @@ def gaps(
     if output is OutputFormat.json:
         from implant_match.export import dumps
 
-        sys.stdout.write(dumps(report.to_dict()))
+        write_data(dumps(report.to_dict()))
         return
     from implant_match.render import render_gaps
 
@@ -753,7 +839,7 @@ def cohort(
     if output is OutputFormat.json:
         from implant_match.export import dumps
 
-        sys.stdout.write(dumps(result.to_dict()))
+        write_data(dumps(result.to_dict()))
         return
     from implant_match.render import render_cohort
 

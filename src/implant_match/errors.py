@@ -55,6 +55,20 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
+def shown_id(text: str) -> str:
+    """An id as a message shows it: non-ASCII characters escaped (``solid\\u0430ires``).
+
+    Ids are ASCII slugs; one typed with a lookalike (a Cyrillic ``а`` for a Latin ``a``)
+    would otherwise read exactly as the valid id it is compared with.
+    """
+    if text.isascii():
+        return text
+    return "".join(
+        c if c.isascii() else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+        for c in text
+    )
+
+
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     """Sort by file, line, column, then errors before warnings, then message."""
     return sorted(
@@ -96,6 +110,10 @@ class UnknownIdError(UsageError):
 
 class ExportError(ImplantMatchError):
     """An export that could not be written (folder, permissions, disk)."""
+
+
+class OutputError(ImplantMatchError):
+    """Standard output that cannot be written (closed, disk full, I/O error)."""
 
 
 class WorkerError(ImplantMatchError):

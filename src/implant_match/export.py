@@ -277,26 +277,48 @@ def exporter_for(path: str) -> Exporter:
     return EXPORTERS[suffix]()
 
 
+PART_SUFFIX = ".part"
+
+
 @contextmanager
 def atomic_destination(path: Path) -> Iterator[IO[bytes]]:
-    """A file beside ``path`` that replaces it only once fully written."""
+    """A file beside ``path`` that replaces it only once fully written.
+
+    A symbolic link is written through: its target is replaced (atomically, beside the
+    target) and the link stays a link. A target that is not a regular file (a device such
+    as ``/dev/full``, a pipe) is refused: it cannot be replaced atomically, and must never
+    become a regular file. Temporary files are named ``.NAME.PID.XXXXXXXX.part``; those
+    of a run that no longer exists (killed with SIGKILL) are removed by the next export.
+    """
+    shown = path
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     if path.is_dir():
-        raise ExportError(f"{path}: is a folder; give a file name such as {path}/shortlist.csv")
+        raise ExportError(f"{shown}: is a folder; give a file name such as {shown}/shortlist.csv")
+    if path.exists() and not path.is_file():
+        what = f"a link to {path}, which is" if shown != path else "it is"
+        raise ExportError(
+            f"{shown}: cannot export here: {what} not a regular file (a device or a pipe); "
+            "give a file name, or '-' for standard output"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise ExportError(f"{path}: folder '{folder}' {what}")
+        raise ExportError(f"{shown}: folder '{folder}' {what}")
+    remove_stale_parts(path)
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=PART_SUFFIX, dir=folder
+        )
     except OSError as exc:
-        raise ExportError(f"{path}: cannot write here ({exc.strerror})") from None
+        raise ExportError(f"{shown}: cannot write here ({exc.strerror})") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
         if path.exists() and not os.access(path, os.W_OK):
-            raise ExportError(f"{path}: permission denied")
+            raise ExportError(f"{shown}: permission denied")
         # mkstemp makes 0600 files: give the export the mode any new file would get (or
         # keep the mode of the file it replaces)
         os.chmod(temp_name, _mode_for(path))
@@ -304,6 +326,47 @@ def atomic_destination(path: Path) -> Iterator[IO[bytes]]:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_parts(path: Path) -> list[Path]:
+    """Remove the temporary files of earlier exports to ``path`` whose process is gone.
+
+    Only names of this module's pattern (``.NAME.PID.XXXXXXXX.part``), owned by this user,
+    whose process no longer runs: an export still writing keeps its file.
+    """
+    removed: list[Path] = []
+    folder = path.parent if str(path.parent) else Path(".")
+    prefix = f".{path.name}."
+    try:
+        candidates = [p for p in folder.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for candidate in candidates:
+        pid, dot, rest = candidate.name[len(prefix) :].partition(".")
+        random = rest[: -len(PART_SUFFIX)]
+        if not (dot and pid.isdigit() and rest.endswith(PART_SUFFIX) and "." not in random):
+            continue
+        try:
+            mine = not hasattr(os, "getuid") or candidate.lstat().st_uid == os.getuid()
+            if not mine or _running(int(pid)):
+                continue
+            candidate.unlink()
+            removed.append(candidate)
+        except OSError:
+            continue
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: running
+        return True
+    return True
 
 
 def _mode_for(path: Path) -> int:

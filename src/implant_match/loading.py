@@ -22,7 +22,7 @@ from array import array
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.events import (
@@ -276,11 +276,11 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
         if path.is_dir():
             raise DataError([Problem(name, 0, 0, "error", "is a folder, not a YAML file")])
         with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
+            raw = read_at_most(handle, limit)
     except FileNotFoundError:
         raise DataError([Problem(name, 0, 0, "error", "no such file")]) from None
     except PermissionError:
-        raise DataError([Problem(name, 0, 0, "error", "permission denied")]) from None
+        raise DataError([Problem(name, 0, 0, "error", "cannot read: permission denied")]) from None
     except OSError as exc:
         raise DataError([Problem(name, 0, 0, "error", f"cannot read: {exc.strerror}")]) from None
     if len(raw) > limit:
@@ -297,6 +297,34 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
             ]
         )
     return raw
+
+
+READ_CHUNK = 16 << 20
+
+
+def read_at_most(handle: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes of ``handle`` (one more tells the file is too big).
+
+    ``handle.read(limit + 1)`` would allocate the whole limit at once, whatever the file's
+    size: a limit of 30 GB failed every command with a bare MemoryError. The buffer is
+    sized by the file instead (or grows by chunks for a pipe, or a file that grows).
+    """
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        size = 0
+    raw = handle.read(min(limit, size) + 1) if size else b""
+    if size and len(raw) <= min(limit, size):  # all of it (or a file that shrank)
+        return raw
+    pieces = [raw]
+    total = len(raw)
+    while total <= limit:
+        chunk = handle.read(min(READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        pieces.append(chunk)
+        total += len(chunk)
+    return b"".join(pieces)
 
 
 def _size(count: int) -> str:
@@ -425,7 +453,15 @@ def _parse(content: str | bytes, name: str) -> Document:
         message = f"YAML syntax error: {exc.problem or exc.context}"
         if exc.context and exc.problem:
             message += f" ({exc.context})"
-        builder.problems.append(Problem(name, line, column, "error", message))
+        hint = None
+        tab = indentation_tab(content, line)
+        if tab:  # PyYAML says so in one case only, "cannot start any token" in others
+            column, message, hint = (
+                tab,
+                "YAML syntax error: a tab in the indentation",
+                ("indent with spaces: YAML does not allow tabs there"),
+            )
+        builder.problems.append(Problem(name, line, column, "error", message, hint))
         raise DataError(builder.problems) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks its errors
         builder.problems.append(Problem(name, 0, 0, "error", f"YAML error: {exc}"))
@@ -437,6 +473,22 @@ def _parse(content: str | bytes, name: str) -> Document:
     if data is None:
         raise DataError([Problem(name, 0, 0, "error", "file is empty: it holds no YAML data")])
     return Document(data, source)
+
+
+def indentation_tab(content: str | bytes, line: int) -> int:
+    """The column of the first tab in the indentation of ``line`` (1-based), or 0."""
+    if line < 1:
+        return 0
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if not start:
+            return 0
+    end = text.find("\n", start)
+    row = text[start : end if end >= 0 else len(text)]
+    indent = row[: len(row) - len(row.lstrip(" \t"))]
+    return indent.find("\t") + 1
 
 
 class _Fatal(Exception):

@@ -18,7 +18,7 @@ import numpy as np
 
 from implant_match.analysis import Analysis, analyse_dataset
 from implant_match.dataset import Dataset
-from implant_match.errors import UnknownIdError, did_you_mean
+from implant_match.errors import UnknownIdError, did_you_mean, shown_id
 from implant_match.lexicon import Lexicon
 from implant_match.models import Need, Priority
 from implant_match.runtime import fork_map, paused_gc, split
@@ -126,28 +126,29 @@ class Engine:
     def need(self, need_id: str) -> Need:
         if need_id not in self.dataset.need_by_id:
             raise UnknownIdError(
-                f"unknown need '{need_id}'{did_you_mean(need_id, self.dataset.need_by_id)}"
+                f"unknown need '{shown_id(need_id)}'"
+                f"{did_you_mean(need_id, self.dataset.need_by_id)}"
             )
         return self.dataset.need_by_id[need_id]
 
     def check_enterprise(self, enterprise_id: str) -> None:
         if enterprise_id not in self.dataset.enterprise_by_id:
             raise UnknownIdError(
-                f"unknown enterprise '{enterprise_id}'"
+                f"unknown enterprise '{shown_id(enterprise_id)}'"
                 f"{did_you_mean(enterprise_id, self.dataset.enterprise_by_id)}"
             )
 
     def check_territory(self, territory_id: str) -> None:
         if territory_id not in self.dataset.territories:
             raise UnknownIdError(
-                f"unknown territory '{territory_id}'"
+                f"unknown territory '{shown_id(territory_id)}'"
                 f"{did_you_mean(territory_id, self.dataset.territories)}"
             )
 
     def check_theme(self, theme_id: str) -> None:
         if theme_id not in self.dataset.themes:
             raise UnknownIdError(
-                f"unknown theme '{theme_id}'{did_you_mean(theme_id, self.dataset.themes)}"
+                f"unknown theme '{shown_id(theme_id)}'{did_you_mean(theme_id, self.dataset.themes)}"
             )
 
     # selection

@@ -69,7 +69,17 @@ def available_cpus() -> int:
 
 
 def resolve_jobs(jobs: int | None) -> int:
-    """Process count: ``jobs`` if given, else $IMPLANT_MATCH_JOBS, else one per CPU (capped)."""
+    """Process count: ``jobs`` if given, else $IMPLANT_MATCH_JOBS, else one per CPU (capped).
+
+    Never more than the CPUs this process may run on (``os.sched_getaffinity``): more
+    processes would only share them, each holding its own memory (999 asked for a thousand
+    processes and threads per stage, until the system refused to start one).
+    """
+    return min(requested_jobs(jobs), available_cpus())
+
+
+def requested_jobs(jobs: int | None) -> int:
+    """The process count asked for (``jobs``, else $IMPLANT_MATCH_JOBS), before the cap."""
     if jobs is None:
         raw = os.environ.get(JOBS_ENV, "").strip()
         if raw:

@@ -158,15 +158,47 @@ class Exclusion:
 
 
 def theme_similarity(dataset: Dataset) -> tuple[list[str], np.ndarray]:
-    """Matrix ``S[need_theme, enterprise_theme]`` of soft similarities through the tree."""
-    ids = list(dataset.themes)
+    """Matrix ``S[need_theme, enterprise_theme]`` of soft similarities through the tree.
+
+    Over the themes the data uses (needs, enterprises, local actors, priorities), in the
+    taxonomy's order: the others are in no pair, and a taxonomy of 100,000 themes made a
+    dense matrix of 75 GiB. Built from each used theme's ancestors and siblings, in time
+    proportional to the related pairs, not to every pair of themes; each entry is
+    ``link_strength``'s value.
+    """
+    used = _used_themes(dataset)
+    ids = [t for t in dataset.themes if t in used]
     index = {t: i for i, t in enumerate(ids)}
-    lineage = _lineage(dataset)
+    lineage = _lineage(dataset, ids)
     matrix = np.zeros((len(ids), len(ids)), dtype=np.float64)
-    for a in ids:
-        for b in ids:
-            matrix[index[a], index[b]] = link_strength(a, b, lineage)[1]
+    siblings: dict[str, list[int]] = {}
+    for theme in ids:
+        b = index[theme]
+        for level, ancestor in enumerate(lineage[theme], start=1):
+            a = index.get(ancestor)
+            if a is not None:
+                matrix[a, b] = NARROWER**level  # the enterprise's theme is narrower
+                matrix[b, a] = BROADER**level  # the enterprise's theme is broader
+        if lineage[theme]:
+            siblings.setdefault(lineage[theme][0], []).append(b)
+    for group in siblings.values():
+        if len(group) > 1:
+            matrix[np.ix_(group, group)] = SIBLING
+    np.fill_diagonal(matrix, EXACT)
     return ids, matrix
+
+
+def _used_themes(dataset: Dataset) -> set[str]:
+    used: set[str] = set()
+    for need in dataset.needs:
+        used.update(need.themes)
+    for enterprise in dataset.enterprises:
+        used.update(enterprise.themes)
+    for territory in dataset.territories.values():
+        used.update(territory.priority_themes)
+        for actor in territory.local_actors:
+            used.update(actor.themes)
+    return used
 
 
 def link_strength(
@@ -940,14 +972,17 @@ def _differs(a: str, b: str) -> bool:
     return normalise(a) != normalise(b)
 
 
-def _lineage(dataset: Dataset) -> dict[str, list[str]]:
+def _lineage(dataset: Dataset, themes: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Each theme's ancestors, nearest first (of ``themes``, or of every theme)."""
     parent = {t.id: t.parent for t in dataset.themes.values()}
     out: dict[str, list[str]] = {}
-    for theme in parent:
+    for theme in parent if themes is None else themes:
         chain: list[str] = []
+        seen = {theme}  # a set: a long chain is walked in linear time
         current = parent.get(theme)
-        while current is not None and current in parent and current not in chain:
+        while current is not None and current in parent and current not in seen:
             chain.append(current)
+            seen.add(current)
             current = parent.get(current)
         out[theme] = chain
     return out

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from implant_match.errors import Problem, closest, did_you_mean
+from implant_match.errors import Problem, closest, did_you_mean, shown_id
 from implant_match.loading import Document, PathKey, SourceMap, Yaml11Scalar
 from implant_match.models import (
     SCHEMA_VERSION,
@@ -430,7 +430,9 @@ def _ref(
 ) -> None:
     if isinstance(value, str) and value not in known:
         problems.append(
-            source.problem(loc, f"unknown {kind} '{value}'{did_you_mean(value, sorted(known))}")
+            source.problem(
+                loc, f"unknown {kind} '{shown_id(value)}'{did_you_mean(value, sorted(known))}"
+            )
         )
 
 
@@ -448,37 +450,67 @@ def _refs(
                 _ref(source, (*loc, j), value, known, kind, problems)
 
 
+MAX_THEME_DEPTH = 64  # levels below a root; real taxonomies have a handful
+
+
 def _cycles(source: SourceMap, themes: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+    """Each cycle of parents once, on its first theme in the file; then themes too deep.
+
+    Every theme is walked up once (a walk stops at a theme already seen), so a chain of
+    thousands of parents takes linear time.
+    """
     parents = {
         t["id"]: t.get("parent")
         for _, t in themes
         if isinstance(t.get("id"), str) and isinstance(t.get("parent"), (str, type(None)))
     }
-    problems = []
-    reported: set[str] = set()
+    first_index: dict[str, int] = {}
     for i, theme in themes:
         theme_id = theme.get("id")
-        if not isinstance(theme_id, str) or theme_id not in parents:
-            continue
-        chain: list[str] = [theme_id]
-        current: str | None = parents[theme_id]
-        while current is not None and current in parents:
-            if current == theme_id:
-                if not reported.intersection(chain):
-                    problems.append(
-                        source.problem(
-                            ("themes", i, "parent"),
-                            f"theme '{theme_id}' is its own ancestor: "
-                            f"{' -> '.join([*chain, current])}",
-                            hint="parents must form a tree",
-                        )
-                    )
-                reported.update(chain)
-                break
-            if current in chain:
-                break  # a cycle above this theme; reported on its own members
-            chain.append(current)
+        if isinstance(theme_id, str) and theme_id in parents:
+            first_index.setdefault(theme_id, i)
+    state: dict[str, int] = {}  # 1: on the walk under way, 2: done
+    depth: dict[str, int] = {}  # levels below a root; absent for a theme under a cycle
+    cycles: list[list[str]] = []
+    for theme_id in first_index:
+        path: list[str] = []
+        current: str | None = theme_id
+        while current is not None and current in parents and current not in state:
+            state[current] = 1
+            path.append(current)
             current = parents[current]
+        if current is not None and state.get(current) == 1:  # the walk closed on itself
+            cycles.append(path[path.index(current) :])
+        base = -1 if current is None or current not in parents else depth.get(current)
+        for member in reversed(path):
+            state[member] = 2
+            if base is not None:  # None: on a cycle, or under one
+                base += 1
+                depth[member] = base
+            else:
+                base = None
+    problems = []
+    for cycle in cycles:
+        start = min(cycle, key=first_index.__getitem__)
+        k = cycle.index(start)
+        chain = [*cycle[k:], *cycle[:k], start]
+        problems.append(
+            source.problem(
+                ("themes", first_index[start], "parent"),
+                f"theme '{start}' is its own ancestor: {' -> '.join(chain)}",
+                hint="parents must form a tree",
+            )
+        )
+    for theme_id, level in depth.items():
+        if level == MAX_THEME_DEPTH + 1:  # the first level past the limit, once per branch
+            problems.append(
+                source.problem(
+                    ("themes", first_index[theme_id], "parent"),
+                    f"theme '{theme_id}' is {level} levels below its root; the limit is "
+                    f"{MAX_THEME_DEPTH} levels",
+                    hint="attach it higher in the tree",
+                )
+            )
     return problems
 
 
@@ -506,18 +538,16 @@ def check_warnings(
 
     problems: list[Problem] = []
     themes = needs_file.themes
-    children: dict[str, list[str]] = {}
-    for theme in themes:
-        if theme.parent:
-            children.setdefault(theme.parent, []).append(theme.id)
+    parent = {theme.id: theme.parent for theme in themes}
 
-    def subtree(theme_id: str) -> set[str]:
-        out, todo = set(), [theme_id]
-        while todo:
-            current = todo.pop()
-            if current not in out:
+    def with_ancestors(theme_ids: set[str]) -> set[str]:
+        """The themes whose subtree holds one of ``theme_ids``: each walked up once."""
+        out: set[str] = set()
+        for theme_id in theme_ids:
+            current: str | None = theme_id
+            while current is not None and current in parent and current not in out:
                 out.add(current)
-                todo.extend(children.get(current, ()))
+                current = parent[current]
         return out
 
     known_themes = {t.id for t in themes}
@@ -530,8 +560,9 @@ def check_warnings(
         used.update(territory.priority_themes)
         for actor in territory.local_actors:
             used.update(actor.themes)
+    live = with_ancestors(used)
     for i, theme in _indexed(needs_source, "themes", themes):
-        if not subtree(theme.id) & used:
+        if theme.id not in live:
             problems.append(
                 needs_source.problem(
                     ("themes", i, "id"),
@@ -542,8 +573,9 @@ def check_warnings(
 
     for i, territory in _indexed(needs_source, "territories", needs_file.territories):
         need_themes = {t for n in needs_file.needs if n.territory == territory.id for t in n.themes}
+        covered = with_ancestors(need_themes)
         for j, theme_id in enumerate(territory.priority_themes):
-            if theme_id in known_themes and not subtree(theme_id) & need_themes:
+            if theme_id in known_themes and theme_id not in covered:
                 problems.append(
                     needs_source.problem(
                         ("territories", i, "priority_themes", j),
