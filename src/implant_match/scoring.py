@@ -29,7 +29,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from implant_match.dataset import Dataset
 from implant_match.models import Enterprise, Need, Territory
 from implant_match.text import normalise
 from implant_match.weights import EVIDENCE_PARTS, Weights
+
+if TYPE_CHECKING:
+    from implant_match.embedding import SentencePair
 
 EXACT, NARROWER, BROADER, SIBLING = 1.0, 0.8, 0.6, 0.35
 RECALL_EXPONENT = 0.7
@@ -128,6 +131,7 @@ class Match:
     headline: str = ""  # the one-line reason that matters most, for tables
     theme_words: tuple[str, ...] = ()  # aliases of the need's themes found in its text
     matched_terms: frozenset[str] = field(default=frozenset(), compare=False)
+    closest: SentencePair | None = None  # the sentences closest in meaning (explain only)
 
     @property
     def matched_themes(self) -> tuple[str, ...]:
@@ -200,6 +204,7 @@ class _NeedSide:
     territory: np.ndarray
     valid: np.ndarray
     gram_slices: list[_GramSlice] | None = None  # made by the first sparse block
+    meaning: np.ndarray | None = None  # their embeddings, when meaning is weighed
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,7 @@ class RawParts:
     themes: np.ndarray
     text: np.ndarray
     keywords: np.ndarray
+    meaning: np.ndarray
     duplication: np.ndarray
     allowed: np.ndarray  # the hard territory rule
 
@@ -253,6 +259,10 @@ class Scorer:
         self.theme_pair_cache: dict[tuple[str, str], tuple[str, float, str]] = {}
         self.closest_cache: dict[tuple[str, tuple[str, ...]], tuple[ThemeLink | None, bool]] = {}
         self.need_evidence: dict[str, _NeedEvidence] = {}
+        # unit embeddings of the needs and the enterprises (rows as above), set by
+        # ``set_embeddings``; without them the meaning part is 0 for every pair
+        self.need_embeddings: np.ndarray | None = None
+        self.enterprise_embeddings: np.ndarray | None = None
         self.link_texts: dict[ThemeLink, str] = {}
         self.needs: list[Need] = list(dataset.needs)
         self.enterprises: list[Enterprise] = list(dataset.enterprises)
@@ -329,6 +339,12 @@ class Scorer:
             if enterprise.target_territories is not None:
                 allowed[j] = [t in enterprise.target_territories for t in territory_ids]
         self.enterprise_allowed = allowed
+
+    def set_embeddings(self, needs: np.ndarray | None, enterprises: np.ndarray | None) -> None:
+        """Embeddings of every need and enterprise (dataset order), or None to drop them;
+        raw parts computed before are forgotten."""
+        self.need_embeddings, self.enterprise_embeddings = needs, enterprises
+        self.pair_cache.clear()
 
     # construction helpers
 
@@ -548,8 +564,9 @@ class Scorer:
         result: tuple[list[int], np.ndarray] = self.actor_cache[key]
         return result
 
-    def pair_parts(self, i: int, j: int) -> tuple[float, float, float, float]:
-        """(themes, text, keywords, duplication) of one pair, from the cache or computed."""
+    def pair_parts(self, i: int, j: int) -> tuple[float, float, float, float, float]:
+        """(themes, text, keywords, meaning, duplication) of one pair, from the cache or
+        computed."""
         cached = self.pair_cache.get((i, j))
         if cached is None:
             raw = self.raw(np.array([i]), slice(j, j + 1))
@@ -557,6 +574,7 @@ class Scorer:
                 float(raw.themes[0, 0]),
                 float(raw.text[0, 0]),
                 float(raw.keywords[0, 0]),
+                float(raw.meaning[0, 0]),
                 float(raw.duplication[0, 0]),
             )
             self.pair_cache[(i, j)] = cached
@@ -575,6 +593,7 @@ class Scorer:
             self.need_items[need_rows],
             territory,
             territory >= 0,
+            meaning=None if self.need_embeddings is None else self.need_embeddings[need_rows],
         )
 
     def _cosines(self, side: _NeedSide, ent_rows: slice | np.ndarray) -> Cosines:
@@ -628,6 +647,8 @@ class Scorer:
         keywords *= focus
         np.minimum(keywords, 1.0, out=keywords)
 
+        meaning = self._meaning(side, ent_rows, themes.shape)
+
         # per enterprise and territory first (few territories), then one gather per need
         dup_by_territory = self._duplication(ent_rows)  # (ents, territories)
         dup_by_territory[dup_by_territory < COMPETITOR_THRESHOLD] = 0.0
@@ -641,7 +662,18 @@ class Scorer:
             if dup_by_territory.shape[1]:
                 duplication[side.valid] = dup_by_territory.T[side.territory[side.valid]]
                 allowed[side.valid] = allowed_by_territory.T[side.territory[side.valid]]
-        return RawParts(themes, text, keywords, duplication, allowed)
+        return RawParts(themes, text, keywords, meaning, duplication, allowed)
+
+    def _meaning(
+        self, side: _NeedSide, ent_rows: slice | np.ndarray, shape: tuple[int, ...]
+    ) -> np.ndarray:
+        """The meaning part of a block: the embeddings' cosines, mapped to [0, 1]."""
+        if side.meaning is None or self.enterprise_embeddings is None:
+            return np.zeros(shape)
+        from implant_match.embedding import meaning_similarity
+
+        cosine = side.meaning @ self.enterprise_embeddings[ent_rows].T
+        return meaning_similarity(cosine.astype(np.float64))
 
     def _duplication(self, ent_rows: slice | np.ndarray) -> np.ndarray:
         n_ent = self.enterprise_themes[ent_rows].shape[0]
@@ -794,9 +826,9 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     """Score one pair through the same matrices as the ranking, and gather its evidence."""
     i = scorer.need_index[need.id]
     j = scorer.enterprise_index[enterprise.id]
-    themes, text, keywords, dup = scorer.pair_parts(i, j)
+    themes, text, keywords, meaning, dup = scorer.pair_parts(i, j)
     w = _normalised(weights)
-    values = {"themes": themes, "text": text, "keywords": keywords}
+    values = {"themes": themes, "text": text, "keywords": keywords, "meaning": meaning}
     subtotal = 100.0 * sum(w[p] * values[p] for p in EVIDENCE_PARTS)
     analysis = scorer.analysis
     need_doc = analysis.needs[need.id]
@@ -844,6 +876,7 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         "themes": tuple([_link_text(scorer, link) for link in links]),
         "text": (*words[:6], *lexicon_links),
         "keywords": (*matched_kw, *[f"{form} (theme alias)" for form in alias_hits]),
+        "meaning": (),
     }
     components = [
         Component(p, values[p], w[p], 100.0 * values[p] * w[p], evidence[p]) for p in EVIDENCE_PARTS
