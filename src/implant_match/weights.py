@@ -29,19 +29,19 @@ class Weights(BaseModel):
         default=0.40, ge=0, le=100, description="Theme overlap through the taxonomy."
     )
     text: float = Field(
-        default=0.35,
+        default=0.40,
         ge=0,
         le=100,
         description="Similarity of the need's and the enterprise's texts.",
     )
     keywords: float = Field(
-        default=0.25,
+        default=0.10,
         ge=0,
         le=100,
         description="The need's keywords found in the enterprise's text.",
     )
     meaning: float = Field(
-        default=0.30,
+        default=0.20,
         ge=0,
         le=100,
         description="Closeness in meaning of the two texts (sentence embeddings); "
