@@ -133,6 +133,8 @@ def test_rules() -> None:
     assert same_written_word("jeunes", "jeune")
     assert shown_stems(["bas", "epicerie"], {"bas": False}) == ["epicerie"]
     assert shown_stems(["bas"], {"bas": True}) == ["bas"]
+    # generic verbs: "peuvent" was shown as a word in common for isol-ensemble (eval set A)
+    assert shown_stems([stem("peuvent"), stem("artisans")], {}) == [stem("artisans")]
 
 
 def test_the_bundled_youth_need_claims_nothing_its_candidates_do_not_say() -> None:

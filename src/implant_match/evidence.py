@@ -45,7 +45,8 @@ GENERIC_WORDS = frozenset(
     grands grandes nouveau nouvelle nouveaux nouvelles durablement regulierement rapidement
     directement ensemble mieux davantage chacun chacune personne personnes public publics
     territoire territoires offrir offre assurer garantir travailler travail solution
-    solutions depuis annee annees an ans jour jours fois
+    solutions depuis annee annees an ans jour jours fois peuvent pouvoir pourront doivent
+    permettant souhaite souhaitent
     """.split()
 )
 SHORT_STEM = 4  # stems this short are confirmed by the words written on both sides
