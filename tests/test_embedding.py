@@ -203,3 +203,12 @@ def test_same_output_with_and_without_the_store_and_with_n_processes(
     monkeypatch.setattr(ranking, "PARALLEL_PAIRS", 1)
     monkeypatch.setattr(embedding, "PARALLEL_TEXTS", 1)
     assert _json(["--jobs", "2"], env={"IMPLANT_MATCH_CACHE": "off"}) == baseline
+
+
+def test_an_unknown_model_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["rank", "--model", "no/such/model", *DATA_ARGS])
+    assert result.exit_code == 2
+    assert "unknown meaning model 'no/such/model'" in result.stderr
+    # never asked for when meaning weighs nothing
+    quiet = ["rank", "--model", "no/such/model", "--no-semantic", "--top", "1", *DATA_ARGS]
+    assert CliRunner().invoke(app, quiet).exit_code == 0
