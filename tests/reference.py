@@ -14,6 +14,7 @@ from implant_match import scoring as s
 from implant_match.analysis import Analysis
 from implant_match.dataset import Dataset
 from implant_match.models import Enterprise, Need
+from implant_match.scoring import need_key_terms
 from implant_match.weights import Weights
 
 
@@ -72,10 +73,9 @@ def text_raw(dataset: Dataset, analysis: Analysis, need: Need, enterprise: Enter
 def keywords_raw(dataset: Dataset, analysis: Analysis, need: Need, enterprise: Enterprise) -> float:
     present = set(analysis.enterprises[enterprise.id].terms)
     items = []
-    for _, terms in analysis.need_keywords[need.id]:
-        concepts = [t for t in terms if t[0] in "@#"]
-        stems = [t for t in terms if t[0] not in "@#"]
-        concept_hit = min(1.0, sum(1.0 for t in concepts if t in present))
+    for term in need_key_terms(analysis, need.id):  # the evidence rules' reading of them
+        concept_hit = min(1.0, sum(1.0 for t in term.concepts if t in present))
+        stems = term.stems
         stem_hit = sum(1.0 for t in stems if t in present) / len(stems) if stems else 0.0
         items.append((1.0, max(concept_hit, stem_hit)))
     alias_weight = s.KEYWORD_THEME_WEIGHT if items else s.KEYWORD_ALIAS_ONLY_WEIGHT

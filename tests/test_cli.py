@@ -61,8 +61,10 @@ def check_golden(name: str, text: str) -> None:
         ("cohort_lyon.txt", ["cohort", "--size", "4", "--territory", "metropole-lyon"]),
     ],
 )
-def test_golden_outputs(name: str, args: list[str]) -> None:
-    code, out, err = run(*args, *DATA_ARGS)
+def test_golden_outputs(name: str, args: list[str], real_model_cache: dict[str, str]) -> None:
+    """What people read, with the real default model."""
+    result = CliRunner().invoke(app, [*args, *DATA_ARGS], env={**ENV, **real_model_cache})
+    code, out, err = result.exit_code, result.stdout, result.stderr
     assert code == 0, err
     assert "\x1b[" not in out  # no colour codes when piped
     assert max(len(line) for line in out.splitlines()) <= 80
@@ -159,7 +161,13 @@ def test_json_fields_and_order() -> None:
     }
     for pair in pairs:
         assert required <= set(pair)
-        assert set(pair["components"]) == {"themes", "text", "keywords", "complementarity"}
+        assert set(pair["components"]) == {
+            "themes",
+            "text",
+            "keywords",
+            "meaning",
+            "complementarity",
+        }
         assert sum(pair["components"].values()) == pytest.approx(pair["score"], abs=0.03)
         assert 0 <= pair["score"] <= 100
         assert pair["reasons"] and all(isinstance(r, str) for r in pair["reasons"])

@@ -39,6 +39,7 @@ from typer.testing import CliRunner
 from implant_match import export as export_module
 from implant_match.cli import app
 from implant_match.dataset import DataPaths
+from implant_match.weights import Weights
 
 from .factories import enterprises_document, needs_document, write_dataset
 
@@ -46,7 +47,7 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("IMPLANT_MATCH_UPDATE_GOLDEN") == "1"
 BOM = b"\xef\xbb\xbf"
 
-PARTS = ["themes", "text", "keywords", "complementarity"]
+PARTS = ["themes", "text", "keywords", "meaning", "complementarity"]
 # spelled out from the requirements, not imported, so that a reordering is caught
 COLUMNS = [
     "need_id",
@@ -644,8 +645,8 @@ def test_xlsx_layout(cli: CliFn, varied: tuple[DataPaths, dict[str, tuple[str, s
     assert len(book.worksheets) == 2
     sheet = book.worksheets[0]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:S{1 + 12}"  # 19 columns, header + 4 needs x 3
-    assert sheet.max_column == len(COLUMNS) == 19
+    assert sheet.auto_filter.ref == f"A1:T{1 + 12}"  # 20 columns, header + 4 needs x 3
+    assert sheet.max_column == len(COLUMNS) == 20
     for column in range(1, len(COLUMNS) + 1):
         width = _width(sheet, column)
         assert width is not None and width > 0, f"column {column} has no width set"
@@ -667,10 +668,12 @@ def test_xlsx_second_sheet_describes_columns_and_weights(
         assert meanings.get(name, "").strip(), f"column {name} is not described"
     weights = {a: b for a, b in pairs if a in PARTS and isinstance(b, int | float)}
     # evidence weights are normalised to sum to 1; complementarity is a share as given
+    total = 0.1 + Weights().text + Weights().keywords + Weights().meaning
     assert weights == {
-        "themes": pytest.approx(0.1 / 0.7),
-        "text": pytest.approx(0.35 / 0.7),
-        "keywords": pytest.approx(0.25 / 0.7),
+        "themes": pytest.approx(0.1 / total),
+        "text": pytest.approx(Weights().text / total),
+        "keywords": pytest.approx(Weights().keywords / total),
+        "meaning": pytest.approx(Weights().meaning / total),
         "complementarity": pytest.approx(0.5),
     }
 

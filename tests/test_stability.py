@@ -15,7 +15,7 @@ def test_perturbed_weights_are_seeded_and_within_20_percent() -> None:
     evidence, share = perturbed_weights(options.weights, options.stability_draws, options.seed)
     again, _ = perturbed_weights(options.weights, options.stability_draws, options.seed)
     assert np.array_equal(evidence, again)
-    assert evidence.shape == (500, 3)
+    assert evidence.shape == (500, 4)
     assert np.allclose(evidence.sum(axis=1), 1.0)
     assert share.min() >= 0.10 * 0.8 - 1e-12 and share.max() <= 0.10 * 1.2 + 1e-12
 
@@ -50,6 +50,7 @@ def test_stability_matches_a_direct_count() -> None:
             themes=evidence[draw, 0],
             text=evidence[draw, 1],
             keywords=evidence[draw, 2],
+            meaning=evidence[draw, 3],
             complementarity=share[draw],
         )
         top = engine.top_candidates([need], w, 2, 0.0)[0]

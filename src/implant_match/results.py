@@ -66,6 +66,10 @@ class Fit:
             "stability": None if ranked.stability is None else round(ranked.stability, 3),
             "matched_themes": list(match.matched_themes),
             "matched_keywords": list(match.matched_keywords),
+            "partial_keywords": [
+                {"keyword": keyword, "found": list(found)}
+                for keyword, found in match.partial_keywords
+            ],
             "matched_words": list(match.matched_words),
             "lexicon": list(match.lexicon_links),
             "reasons": list(match.reasons),

@@ -29,15 +29,25 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from implant_match.analysis import Analysis
 from implant_match.dataset import Dataset
+from implant_match.evidence import (
+    KeyTerm,
+    judge_key_term,
+    key_term,
+    same_written_word,
+    shown_stems,
+)
 from implant_match.models import Enterprise, Need, Territory
 from implant_match.text import normalise
 from implant_match.weights import EVIDENCE_PARTS, Weights
+
+if TYPE_CHECKING:
+    from implant_match.embedding import SentencePair
 
 EXACT, NARROWER, BROADER, SIBLING = 1.0, 0.8, 0.6, 0.35
 RECALL_EXPONENT = 0.7
@@ -57,6 +67,7 @@ MAX_PARTNERS = 3
 CHUNK = 1024
 THEME_TABLE_LIMIT = 20_000_000  # cells of the theme-set overlap table
 DENSE_LIMIT = 3_000_000  # cells: below, plain numpy arrays (and no scipy import at all)
+SHORT_STEM_CHECK = 4  # evidence.SHORT_STEM: shorter stems are checked against the words
 
 Matrix = Any  # numpy.ndarray or scipy.sparse.csr_matrix: both index rows and multiply
 Cosines = tuple[np.ndarray, np.ndarray]  # word and character n-gram cosines of a block
@@ -128,6 +139,11 @@ class Match:
     headline: str = ""  # the one-line reason that matters most, for tables
     theme_words: tuple[str, ...] = ()  # aliases of the need's themes found in its text
     matched_terms: frozenset[str] = field(default=frozenset(), compare=False)
+    closest: SentencePair | None = None  # the sentences closest in meaning (explain only)
+    # key terms only some of whose words the enterprise's text holds, with those words
+    partial_keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # key terms found through the lexicon: (key term, the form the enterprise wrote)
+    keyword_equivalents: tuple[tuple[str, str], ...] = ()
 
     @property
     def matched_themes(self) -> tuple[str, ...]:
@@ -232,6 +248,7 @@ class _NeedSide:
     territory: np.ndarray
     valid: np.ndarray
     gram_slices: list[_GramSlice] | None = None  # made by the first sparse block
+    meaning: np.ndarray | None = None  # their embeddings, when meaning is weighed
 
 
 @dataclass(frozen=True)
@@ -256,6 +273,7 @@ class RawParts:
     themes: np.ndarray
     text: np.ndarray
     keywords: np.ndarray
+    meaning: np.ndarray
     duplication: np.ndarray
     allowed: np.ndarray  # the hard territory rule
 
@@ -285,6 +303,10 @@ class Scorer:
         self.theme_pair_cache: dict[tuple[str, str], tuple[str, float, str]] = {}
         self.closest_cache: dict[tuple[str, tuple[str, ...]], tuple[ThemeLink | None, bool]] = {}
         self.need_evidence: dict[str, _NeedEvidence] = {}
+        # unit embeddings of the needs and the enterprises (rows as above), set by
+        # ``set_embeddings``; without them the meaning part is 0 for every pair
+        self.need_embeddings: np.ndarray | None = None
+        self.enterprise_embeddings: np.ndarray | None = None
         self.link_texts: dict[ThemeLink, str] = {}
         self.needs: list[Need] = list(dataset.needs)
         self.enterprises: list[Enterprise] = list(dataset.enterprises)
@@ -361,6 +383,12 @@ class Scorer:
             if enterprise.target_territories is not None:
                 allowed[j] = [t in enterprise.target_territories for t in territory_ids]
         self.enterprise_allowed = allowed
+
+    def set_embeddings(self, needs: np.ndarray | None, enterprises: np.ndarray | None) -> None:
+        """Embeddings of every need and enterprise (dataset order), or None to drop them;
+        raw parts computed before are forgotten."""
+        self.need_embeddings, self.enterprise_embeddings = needs, enterprises
+        self.pair_cache.clear()
 
     # construction helpers
 
@@ -458,19 +486,12 @@ class Scorer:
             columns.append(items.setdefault((concepts, stems), len(items)))
             item_weights.append(weight)
 
+        self.key_terms: dict[str, tuple[KeyTerm, ...]] = {}
         for i, need in enumerate(self.needs):
-            for _, terms in self.analysis.need_keywords[need.id]:
-                add(
-                    i,
-                    tuple(t for t in terms if t[0] in "@#"),
-                    tuple(t for t in terms if t[0] not in "@#"),
-                    1.0,
-                )
-            alias_weight = (
-                KEYWORD_THEME_WEIGHT
-                if self.analysis.need_keywords[need.id]
-                else KEYWORD_ALIAS_ONLY_WEIGHT
-            )
+            terms = self.key_terms[need.id] = need_key_terms(self.analysis, need.id)
+            for term in terms:
+                add(i, term.concepts, term.stems, 1.0)
+            alias_weight = KEYWORD_THEME_WEIGHT if terms else KEYWORD_ALIAS_ONLY_WEIGHT
             for theme in need.themes:
                 add(i, (f"#{theme}",), (), alias_weight)
         concept_rows = [list(concepts) for concepts, _ in items]
@@ -580,8 +601,9 @@ class Scorer:
         result: tuple[list[int], np.ndarray] = self.actor_cache[key]
         return result
 
-    def pair_parts(self, i: int, j: int) -> tuple[float, float, float, float]:
-        """(themes, text, keywords, duplication) of one pair, from the cache or computed."""
+    def pair_parts(self, i: int, j: int) -> tuple[float, float, float, float, float]:
+        """(themes, text, keywords, meaning, duplication) of one pair, from the cache or
+        computed."""
         cached = self.pair_cache.get((i, j))
         if cached is None:
             raw = self.raw(np.array([i]), slice(j, j + 1))
@@ -589,6 +611,7 @@ class Scorer:
                 float(raw.themes[0, 0]),
                 float(raw.text[0, 0]),
                 float(raw.keywords[0, 0]),
+                float(raw.meaning[0, 0]),
                 float(raw.duplication[0, 0]),
             )
             self.pair_cache[(i, j)] = cached
@@ -607,6 +630,7 @@ class Scorer:
             self.need_items[need_rows],
             territory,
             territory >= 0,
+            meaning=None if self.need_embeddings is None else self.need_embeddings[need_rows],
         )
 
     def _cosines(self, side: _NeedSide, ent_rows: slice | np.ndarray) -> Cosines:
@@ -660,6 +684,8 @@ class Scorer:
         keywords *= focus
         np.minimum(keywords, 1.0, out=keywords)
 
+        meaning = self._meaning(side, ent_rows, themes.shape)
+
         # per enterprise and territory first (few territories), then one gather per need
         dup_by_territory = self._duplication(ent_rows)  # (ents, territories)
         dup_by_territory[dup_by_territory < COMPETITOR_THRESHOLD] = 0.0
@@ -673,7 +699,18 @@ class Scorer:
             if dup_by_territory.shape[1]:
                 duplication[side.valid] = dup_by_territory.T[side.territory[side.valid]]
                 allowed[side.valid] = allowed_by_territory.T[side.territory[side.valid]]
-        return RawParts(themes, text, keywords, duplication, allowed)
+        return RawParts(themes, text, keywords, meaning, duplication, allowed)
+
+    def _meaning(
+        self, side: _NeedSide, ent_rows: slice | np.ndarray, shape: tuple[int, ...]
+    ) -> np.ndarray:
+        """The meaning part of a block: the embeddings' cosines, mapped to [0, 1]."""
+        if side.meaning is None or self.enterprise_embeddings is None:
+            return np.zeros(shape)
+        from implant_match.embedding import meaning_similarity
+
+        cosine = side.meaning @ self.enterprise_embeddings[ent_rows].T
+        return meaning_similarity(cosine.astype(np.float64))
 
     def _duplication(self, ent_rows: slice | np.ndarray) -> np.ndarray:
         n_ent = self.enterprise_themes[ent_rows].shape[0]
@@ -826,9 +863,9 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     """Score one pair through the same matrices as the ranking, and gather its evidence."""
     i = scorer.need_index[need.id]
     j = scorer.enterprise_index[enterprise.id]
-    themes, text, keywords, dup = scorer.pair_parts(i, j)
+    themes, text, keywords, meaning, dup = scorer.pair_parts(i, j)
     w = _normalised(weights)
-    values = {"themes": themes, "text": text, "keywords": keywords}
+    values = {"themes": themes, "text": text, "keywords": keywords, "meaning": meaning}
     subtotal = 100.0 * sum(w[p] * values[p] for p in EVIDENCE_PARTS)
     analysis = scorer.analysis
     need_doc = analysis.needs[need.id]
@@ -853,18 +890,28 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
     linked = {w for link in lexicon_links for w in normalise(link).split()}
     evidence_of_need = _need_evidence(scorer, need)
     forms = evidence_of_need.forms
-    words = tuple(
-        [w for w in [forms.get(t, t) for t in shared_stems[:12]] if normalise(w) not in linked]
-    )[:10]
+    ent_terms = ent_doc.terms
+    checked = [s for t in evidence_of_need.keywords for s in t.stems if s in ent_terms]
+    same_word = _same_words(scorer, forms, enterprise, [*shared_stems, *checked])
+    shown = shown_stems(shared_stems, same_word)
+    words = tuple([w for w in [forms.get(t, t) for t in shown[:12]] if normalise(w) not in linked])[
+        :10
+    ]
 
     matched_kw: list[str] = []
     missing_kw: list[str] = []
-    ent_terms = ent_doc.terms
-    for keyword, concepts, stems in evidence_of_need.keywords:
-        hit = any(t in ent_terms for t in concepts) or (
-            bool(stems) and sum(t in ent_terms for t in stems) / len(stems) >= 0.5
-        )
-        (matched_kw if hit else missing_kw).append(keyword)
+    partial_kw: list[tuple[str, tuple[str, ...]]] = []
+    through: list[tuple[str, str]] = []
+    for term in evidence_of_need.keywords:
+        verdict = judge_key_term(term, ent_terms, ent_doc.concepts, forms, same_word)
+        if verdict.found:
+            matched_kw.append(term.keyword)
+            if verdict.through:
+                through.append((term.keyword, verdict.through))
+        else:
+            missing_kw.append(term.keyword)
+            if verdict.partial:
+                partial_kw.append((term.keyword, verdict.partial))
     alias_hits = [
         ent_doc.concepts[t] for t in evidence_of_need.theme_terms if t in ent_doc.concepts
     ]
@@ -876,6 +923,7 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         "themes": tuple([_link_text(scorer, link) for link in links]),
         "text": (*words[:6], *lexicon_links),
         "keywords": (*matched_kw, *[f"{form} (theme alias)" for form in alias_hits]),
+        "meaning": (),
     }
     components = [
         Component(p, values[p], w[p], 100.0 * values[p] * w[p], evidence[p]) for p in EVIDENCE_PARTS
@@ -898,13 +946,15 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         theme_links=tuple(links),
         matched_words=words,
         matched_keywords=_unique([*matched_kw, *alias_hits]),
+        partial_keywords=tuple(partial_kw),
+        keyword_equivalents=tuple(through),
         theme_words=theme_words,
         lexicon_links=lexicon_links,
         partners=partners,
         competitors=competitors,
         missing_themes=tuple(missing_themes),
         missing_keywords=tuple(missing_kw),
-        matched_terms=frozenset(shared),
+        matched_terms=frozenset([*shown, *(t for t in shared if t[0] in "@#")]),
     )
     draft = Match(**fields, reasons=())  # what the sentences are made from
     ordered = sorted(components, key=lambda c: (-abs(c.points), c.name))
@@ -918,7 +968,7 @@ class _NeedEvidence:
     """What the explanations of a need's candidates share, gathered once per need."""
 
     forms: dict[str, str]  # stem -> the word written for it
-    keywords: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # with concepts, stems
+    keywords: tuple[KeyTerm, ...]
     theme_terms: tuple[str, ...]  # "#theme" for each of its themes
 
 
@@ -928,17 +978,32 @@ def _need_evidence(scorer: Scorer, need: Need) -> _NeedEvidence:
         analysis = scorer.analysis
         found = scorer.need_evidence[need.id] = _NeedEvidence(
             analysis.surface_forms(need.id, (need.title, need.description, *need.keywords)),
-            tuple(
-                (
-                    keyword,
-                    tuple(t for t in terms if t[0] in "@#"),
-                    tuple(t for t in terms if t[0] not in "@#"),
-                )
-                for keyword, terms in analysis.need_keywords[need.id]
-            ),
+            scorer.key_terms[need.id],
             tuple(f"#{t}" for t in need.themes),
         )
     return found
+
+
+def need_key_terms(analysis: Analysis, need_id: str) -> tuple[KeyTerm, ...]:
+    """A need's key terms as the evidence rules read them; those with no significant word
+    and no lexicon form (only generic words) are left out."""
+    terms = (key_term(analysis, k, ts) for k, ts in analysis.need_keywords[need_id])
+    return tuple(t for t in terms if t.stems or t.concepts)
+
+
+def _same_words(
+    scorer: Scorer, need_forms: dict[str, str], enterprise: Enterprise, stems: Iterable[str]
+) -> dict[str, bool]:
+    """For each short stem shared, whether the need and the enterprise write the same word
+    (their surface forms are read only when there is one)."""
+    short = [s for s in stems if len(s) <= SHORT_STEM_CHECK]
+    if not short:
+        return {}
+    forms = scorer.analysis.surface_forms(
+        f"\0enterprise:{enterprise.id}",
+        (enterprise.name, enterprise.description, *enterprise.keywords),
+    )
+    return {s: same_written_word(need_forms.get(s, s), forms.get(s, s)) for s in short}
 
 
 def _link_text(scorer: Scorer, link: ThemeLink) -> str:
@@ -1083,14 +1148,19 @@ def _reasons(match: Match, ordered: Sequence[Component], dataset: Dataset) -> tu
         elif component.name == "text" and (match.matched_words or match.lexicon_links):
             said = ", ".join([*match.matched_words[:5], *match.lexicon_links[:2]])
             reasons.append(f"Speaks of the same things: {said}.")
-        elif component.name == "keywords" and match.matched_keywords:
+        elif component.name == "keywords" and (match.matched_keywords or match.partial_keywords):
             key_terms = [k for k in match.matched_keywords if k not in match.theme_words]
             sought = len(key_terms) + len(match.missing_keywords)
             found: list[str] = []
             if key_terms:
                 found.append(
                     f"finds {len(key_terms)} of the need's {sought} key terms "
-                    f"({', '.join(key_terms[:5])})"
+                    f"({', '.join(keyword_shown(match, k) for k in key_terms[:5])})"
+                )
+            if match.partial_keywords:
+                found.append(
+                    "shows part of "
+                    + "; ".join(partial_shown(k, ws) for k, ws in match.partial_keywords[:3])
                 )
             if match.theme_words:
                 found.append("names its themes (" + ", ".join(match.theme_words[:3]) + ")")
@@ -1107,6 +1177,17 @@ def _reasons(match: Match, ordered: Sequence[Component], dataset: Dataset) -> tu
     if not reasons:
         reasons.append("Little in common with the need.")
     return tuple(reasons)
+
+
+def keyword_shown(match: Match, keyword: str) -> str:
+    """A found key term, with the lexicon form the enterprise wrote when it differs."""
+    equivalent = dict(match.keyword_equivalents).get(keyword)
+    return f"{keyword} ≈ {equivalent}" if equivalent else keyword
+
+
+def partial_shown(keyword: str, found: Sequence[str]) -> str:
+    """A key term only some of whose words occur: "permis de conduire — partly: permis"."""
+    return f"{keyword} — partly: {', '.join(found)}"
 
 
 def _headline(match: Match, ordered: Sequence[Component]) -> str:

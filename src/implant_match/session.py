@@ -17,6 +17,7 @@ from implant_match.prefetch import prefetching
 
 if TYPE_CHECKING:
     from implant_match.ranking import Engine
+    from implant_match.weights import Weights
 
 
 def open_engine(
@@ -54,3 +55,32 @@ def open_engine(
         from implant_match.cache import cached_engine
 
         return cached_engine(paths, project_lexicon, build)
+
+
+def with_meaning(
+    engine: Engine,
+    weights: Weights,
+    *,
+    semantic: bool = True,
+    model: str | None = None,
+    jobs: int = 1,
+) -> Weights:
+    """The weights to rank with, after the texts are embedded when meaning weighs.
+
+    ``semantic=False`` (or a meaning weight of 0) never loads nor imports the model. The
+    model is ``model``, else ``$IMPLANT_MATCH_MODEL``, else the default; embeddings are
+    kept in the cache folder, so that only new texts are encoded.
+    """
+    if not semantic:
+        weights = weights.model_copy(update={"meaning": 0.0})
+    if weights.meaning > 0:
+        from implant_match.cache import cache_dir
+        from implant_match.embedding import load_embedder
+        from implant_match.embedding_store import EmbeddingStore
+
+        embedder = load_embedder(model)
+        if engine.embedder is None or engine.embedder.name != embedder.name:
+            folder = cache_dir()  # None when the cache is turned off: embed every text
+            store = None if folder is None else EmbeddingStore(folder, embedder.name)
+            engine.use_meaning(embedder, store, jobs)
+    return weights

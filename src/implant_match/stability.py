@@ -33,12 +33,20 @@ def marker(stability: float | None) -> str:
 def perturbed_weights(weights: Weights, draws: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(evidence weights normalised per draw, complementarity share per draw)."""
     rng = np.random.default_rng(seed)
-    base = np.array([getattr(weights, p) for p in PARTS], dtype=np.float64)
-    draws_ = base * rng.uniform(1 - SPREAD, 1 + SPREAD, size=(draws, len(PARTS)))
-    evidence = draws_[:, : len(EVIDENCE_PARTS)]
+    # the parts before ``meaning`` came first: their draws are taken first, the same as
+    # before it existed, so a ranking that weighs meaning 0 keeps its figures
+    first = [p for p in PARTS if p != "meaning"]
+    factors = rng.uniform(1 - SPREAD, 1 + SPREAD, size=(draws, len(first)))
+    factors = np.concatenate(
+        [factors, rng.uniform(1 - SPREAD, 1 + SPREAD, size=(draws, 1))], axis=1
+    )
+    order = [*first, "meaning"]
+    base = np.array([getattr(weights, p) for p in order], dtype=np.float64)
+    drawn = dict(zip(order, (base * factors).T, strict=True))
+    evidence = np.stack([drawn[p] for p in EVIDENCE_PARTS], axis=1)
     totals = evidence.sum(axis=1, keepdims=True)
     totals[totals == 0] = 1.0
-    return evidence / totals, np.clip(draws_[:, len(EVIDENCE_PARTS)], 0.0, 1.0)
+    return evidence / totals, np.clip(drawn["complementarity"], 0.0, 1.0)
 
 
 def stability(
@@ -57,12 +65,13 @@ def stability(
     size = pool.keys.shape[1]
     for start in range(0, len(pool.keys), GROUP):
         group = slice(start, start + GROUP)
-        parts = pool.parts[group]  # (needs, P, 4)
+        parts = pool.parts[group]  # (needs, P, PAIR_PARTS)
         # the same operations as the ranking's keys, in place on one array (each
         # temporary would be another pass over needs x candidates x draws)
-        scores = parts[..., :3] @ evidence.T  # (needs, P, draws)
+        evidence_count = len(EVIDENCE_PARTS)
+        scores = parts[..., :evidence_count] @ evidence.T  # (needs, P, draws)
         scores *= 100.0
-        scores *= 1.0 - parts[..., 3:4] * share[None, None, :]
+        scores *= 1.0 - parts[..., evidence_count : evidence_count + 1] * share[None, None, :]
         scores *= 10**SCORE_DECIMALS
         keys = np.rint(scores, out=scores).astype(np.int64)
         keys <<= ROW_BITS

@@ -16,7 +16,7 @@ from implant_match.weights import Weights
 
 SCORE_DECIMALS = 6  # scores equal to this precision are ties, broken by id
 
-PAIR_PARTS = ("themes", "text", "keywords", "duplication")
+PAIR_PARTS = ("themes", "text", "keywords", "meaning", "duplication")
 ROW_BITS = 32
 ROW_MASK = (1 << ROW_BITS) - 1
 _UNITS = 10**SCORE_DECIMALS
@@ -32,9 +32,9 @@ class Pool:
     """
 
     keys: np.ndarray  # (needs, k) int64
-    parts: np.ndarray  # (needs, k, 4): PAIR_PARTS of each candidate
+    parts: np.ndarray  # (needs, k, 5): PAIR_PARTS of each candidate
     target_keys: np.ndarray | None = None  # (needs,) with a target enterprise
-    target_parts: np.ndarray | None = None  # (needs, 4)
+    target_parts: np.ndarray | None = None  # (needs, 5)
     target_ahead: np.ndarray | None = None  # (needs,) enterprises ranked ahead of it
 
     def rows(self) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The weights of the score's parts: defaults, a YAML file (``--weights``), per-run overrides.
 
-The three evidence parts (themes, text, keywords) are normalised to sum to 1, so only their
-ratios matter: ``--weight themes=0.5`` makes themes weigh 0.5 against the others' defaults.
+The four evidence parts (themes, text, keywords, meaning) are normalised to sum to 1, so
+only their ratios matter: ``--weight themes=0.5`` makes themes weigh 0.5 against the
+others' defaults.
 ``complementarity`` is the share of the score an enterprise loses when it fully duplicates
 what a local actor already does (0 disables the penalty, 1 wipes the score out).
 """
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from implant_match.errors import DataError, UsageError, did_you_mean
 from implant_match.loading import load_document
 
-EVIDENCE_PARTS = ("themes", "text", "keywords")
+EVIDENCE_PARTS = ("themes", "text", "keywords", "meaning")
 PARTS = (*EVIDENCE_PARTS, "complementarity")
 
 
@@ -28,16 +29,23 @@ class Weights(BaseModel):
         default=0.40, ge=0, le=100, description="Theme overlap through the taxonomy."
     )
     text: float = Field(
-        default=0.35,
+        default=0.40,
         ge=0,
         le=100,
         description="Similarity of the need's and the enterprise's texts.",
     )
     keywords: float = Field(
-        default=0.25,
+        default=0.10,
         ge=0,
         le=100,
         description="The need's keywords found in the enterprise's text.",
+    )
+    meaning: float = Field(
+        default=0.20,
+        ge=0,
+        le=100,
+        description="Closeness in meaning of the two texts (sentence embeddings); "
+        "0 skips the model.",
     )
     complementarity: float = Field(
         default=0.10,
@@ -51,7 +59,7 @@ class Weights(BaseModel):
         total = sum(getattr(self, p) for p in EVIDENCE_PARTS)
         if total <= 0:
             raise UsageError(
-                "the weights of themes, text and keywords are all zero",
+                "the weights of themes, text, keywords and meaning are all zero",
                 "give at least one of them a positive weight",
             )
         out = {p: getattr(self, p) / total for p in EVIDENCE_PARTS}
