@@ -12,6 +12,7 @@ are added untranslated (fill them in), messages no longer in the code are remove
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,7 +71,14 @@ def problems(catalog: Catalog, template: Catalog) -> list[str]:
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if not all(strings) or message.fuzzy:
             found.append(f"not translated: {message.id!r}")
+        elif any(_ORDINARY_SPACE.search(text) for text in strings):
+            found.append(f"French typography (no-break space before : ; ? ! »): {message.id!r}")
     return found
+
+
+# French puts a no-break space (U+00A0) before : ; ? ! and inside « »; an ordinary space
+# there lets the line break before the sign
+_ORDINARY_SPACE = re.compile(r" [:;?!»]|« ")
 
 
 STABLE_DATE = datetime(2026, 1, 1, tzinfo=UTC)  # no date churn in diffs

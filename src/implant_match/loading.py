@@ -36,6 +36,7 @@ from yaml.events import (
 )
 
 from implant_match.errors import DataError, Problem
+from implant_match.messages import N_, Phrase
 
 try:  # the C parser is ~10x faster; the pure-Python one is a fallback, same events
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -172,15 +173,23 @@ class SourceMap:
         key: bool = False,
         hint: str | None = None,
         severity: str = "error",
+        params: dict[str, Any] | None = None,
     ) -> Problem:
+        """A problem at ``loc``; given ``params``, ``message`` and ``hint`` are templates."""
         if self.by_path:
-            return Problem(dotted(loc) or self.path, 0, 0, severity, message, hint)  # type: ignore[arg-type]
+            return Problem(dotted(loc) or self.path, 0, 0, severity, message, hint, params)  # type: ignore[arg-type]
         line, column = self.locate(loc, key=key)
-        return Problem(self.path, line, column, severity, message, hint)  # type: ignore[arg-type]
+        return Problem(self.path, line, column, severity, message, hint, params)  # type: ignore[arg-type]
 
     def where(self, loc: PathKey) -> str:
         """How a message names the place of another value: ``line 12`` or ``needs[2].id``."""
         return dotted(loc) if self.by_path else f"line {self.locate(loc)[0]}"
+
+    def place(self, loc: PathKey) -> Phrase | str:
+        """:meth:`where` as a phrase the output layer words in the reader's language."""
+        if self.by_path:
+            return dotted(loc)
+        return Phrase.of(N_("line {line}"), line=self.locate(loc)[0])
 
     def drop_positions(self) -> None:
         """Forget every position (``locate`` then answers line 1, column 1)."""
@@ -270,15 +279,18 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
     limit = max_bytes()
     try:
         if path.is_dir():
-            raise DataError([Problem(name, 0, 0, "error", "is a folder, not a YAML file")])
+            raise DataError([Problem(name, 0, 0, "error", N_("is a folder, not a YAML file"))])
         with path.open("rb") as handle:
             raw = handle.read(limit + 1)
     except FileNotFoundError:
-        raise DataError([Problem(name, 0, 0, "error", "no such file")]) from None
+        raise DataError([Problem(name, 0, 0, "error", N_("no such file"))]) from None
     except PermissionError:
-        raise DataError([Problem(name, 0, 0, "error", "permission denied")]) from None
+        raise DataError([Problem(name, 0, 0, "error", N_("permission denied"))]) from None
     except OSError as exc:
-        raise DataError([Problem(name, 0, 0, "error", f"cannot read: {exc.strerror}")]) from None
+        problem = Problem(
+            name, 0, 0, "error", N_("cannot read: {reason}"), params={"reason": exc.strerror}
+        )
+        raise DataError([problem]) from None
     if len(raw) > limit:
         raise DataError(
             [
@@ -312,8 +324,8 @@ def decode(raw: bytes, name: str) -> str:
                     1,
                     1,
                     "error",
-                    "file is encoded as UTF-16, not UTF-8",
-                    "save it as 'UTF-8' in your editor",
+                    N_("file is encoded as UTF-16, not UTF-8"),
+                    N_("save it as 'UTF-8' in your editor"),
                 )
             ]
         )
@@ -326,8 +338,8 @@ def decode(raw: bytes, name: str) -> str:
                     line,
                     column,
                     "error",
-                    "file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8",
-                    "save it as 'UTF-8' in your editor",
+                    N_("file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8"),
+                    N_("save it as 'UTF-8' in your editor"),
                 )
             ]
         )
@@ -415,10 +427,19 @@ def _parse(content: str | bytes, name: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
+        detail = str(exc.problem or exc.context)  # the parser's own words, in English
         if exc.context and exc.problem:
-            message += f" ({exc.context})"
-        builder.problems.append(Problem(name, line, column, "error", message))
+            detail += f" ({exc.context})"
+        builder.problems.append(
+            Problem(
+                name,
+                line,
+                column,
+                "error",
+                N_("YAML syntax error: {detail}"),
+                params={"detail": detail},
+            )
+        )
         raise DataError(builder.problems) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks its errors
         builder.problems.append(Problem(name, 0, 0, "error", f"YAML error: {exc}"))
@@ -428,7 +449,7 @@ def _parse(content: str | bytes, name: str) -> Document:
     if builder.problems:
         raise DataError(builder.problems)
     if data is None:
-        raise DataError([Problem(name, 0, 0, "error", "file is empty: it holds no YAML data")])
+        raise DataError([Problem(name, 0, 0, "error", N_("file is empty: it holds no YAML data"))])
     return Document(data, source)
 
 
