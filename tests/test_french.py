@@ -267,6 +267,8 @@ def test_help_is_french_by_default() -> None:
     assert "Classer les entreprises pour chaque besoin" in done.stdout
     assert "Seulement ce besoin" in done.stdout
     assert "Rank enterprises" not in done.stdout
+    assert "Afficher cette aide et quitter." in done.stdout  # typer's own words too
+    assert "par défaut\u00a0: 5" in done.stdout
 
 
 def test_golden_folder_has_both_languages() -> None:

@@ -67,16 +67,50 @@ def localise_help(command: Any, code: str) -> Any:
     from implant_match.i18n import language
 
     words = language(code)
+    _translate_typer_words(words.gettext)
     todo = [command]
     while todo:
         current = todo.pop()
-        for item in (current, *current.params):
+        for item in (current, *current.params, *_help_option(current)):
             for attribute in ("help", "short_help"):
                 original = _original(item, attribute)
                 if original:
                     setattr(item, attribute, words.gettext(original))
         todo.extend(getattr(current, "commands", {}).values())  # a group's subcommands
     return command
+
+
+# Words typer writes in help pages and usage errors through gettext: in the catalog too.
+# (Its vendored click writes "Usage:", "Error:" and "No such option" as fixed English.)
+_TYPER_WORDS = (
+    N_("Arguments"),
+    N_("Options"),
+    N_("Commands"),
+    N_("default: {default}"),
+    N_("required"),
+    N_("env var: {var}"),
+    N_("(dynamic)"),
+    N_("Missing command."),
+    N_("No such command {name!r}."),
+    N_("Aborted!"),
+    N_("Show this message and exit."),
+)
+
+
+def _translate_typer_words(translate: Callable[[str], str]) -> None:
+    """Hook the catalog into the ``gettext`` calls of typer's help formatter."""
+    import typer.core
+
+    setattr(typer.core, "_", translate)  # noqa: B010 - a private name of typer, on purpose
+
+
+def _help_option(command: Any) -> list[Any]:
+    """The ``--help`` option click adds to ``command`` (made now, so it can be translated)."""
+    try:
+        option = command.get_help_option(typer.Context(command))
+    except Exception:  # a command shape this click does not know: its help stays English
+        return []
+    return [option] if option is not None else []
 
 
 def _original(item: object, attribute: str) -> str | None:
