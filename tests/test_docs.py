@@ -24,7 +24,13 @@ from .factories import ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 UPDATE = os.environ.get("IMPLANT_MATCH_UPDATE_DOCS") == "1"
-ENV = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb", "IMPLANT_MATCH_CACHE": "off"}
+ENV = {
+    "COLUMNS": "80",
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+    "IMPLANT_MATCH_CACHE": "off",
+    "IMPLANT_MATCH_LANG": "fr",  # the examples show the default language
+}
 BLOCK = re.compile(r"^```console\n(.*?)^```\n", re.M | re.S)
 
 
