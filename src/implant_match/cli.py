@@ -148,6 +148,12 @@ LangOpt = Annotated[
 ]
 
 
+def _english() -> Language:
+    from implant_match.i18n import language
+
+    return language("en")
+
+
 def _words(lang: str | None) -> Language:
     """The language of this run's human output (``--lang``, environment, locale)."""
     from implant_match.i18n import language, resolve_language
@@ -473,7 +479,8 @@ def validate(
             )
         )
     else:
-        render_problems(problems, _console(), words)
+        # --format github is for CI logs: the same text in every language
+        render_problems(problems, _console(), words if output is ProblemFormat.text else _english())
         if output is ProblemFormat.github:
             for p in problems:
                 typer.echo(github_annotation(p))
@@ -647,11 +654,16 @@ def schema(
     from implant_match.schema import SCHEMAS, schema_text
 
     if kind not in SCHEMAS:
-        from implant_match.errors import did_you_mean
+        from implant_match.errors import suggestion
 
         raise UsageError(
-            f"unknown schema '{kind}'{did_you_mean(kind, SCHEMAS)}",
-            f"choose one of {', '.join(SCHEMAS)}",
+            N_("unknown schema '{kind}'{suggestion}"),
+            N_("choose one of {choices}"),
+            params={
+                "kind": kind,
+                "suggestion": suggestion(kind, SCHEMAS),
+                "choices": ", ".join(SCHEMAS),
+            },
         )
     sys.stdout.write(schema_text(kind))
 
