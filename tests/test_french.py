@@ -16,16 +16,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from implant_match.cli import _DOCSTRINGS, app, command
-from implant_match.errors import Problem, UnknownIdError
+from implant_match.dataset import Dataset
+from implant_match.errors import DataError, Problem, UnknownIdError
 from implant_match.i18n import language
 from implant_match.messages import Phrase
 from implant_match.models import Need, Priority
+from implant_match.render import problem_line
 
-from .factories import ROOT, bundled, bundled_dataset
+from .factories import ROOT, bundled, bundled_dataset, enterprises_document, needs_document
+from .profiles import examples
 from .test_cli import GOLDEN, check_golden
 
 NEEDS, ENTERPRISES = bundled().needs, bundled().enterprises
@@ -274,3 +279,37 @@ def test_help_is_french_by_default() -> None:
 def test_golden_folder_has_both_languages() -> None:
     for name in COMMANDS:
         assert (GOLDEN / f"{name}.fr.txt").exists()
+
+
+FIELDS = ["id", "territory", "title", "description", "themes", "keywords", "priority", "x"]
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=10), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+)
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(field=st.sampled_from(FIELDS), value=VALUES)
+def test_every_problem_is_worded_in_french_whatever_the_value(field: str, value: object) -> None:
+    """Any value in any field of a need: each problem has a French line, no placeholder
+    left unfilled, and its English message untouched by the wording."""
+    document = needs_document()
+    document["needs"][0] = {**document["needs"][0], field: value}
+    found: list[Problem] = []
+    try:
+        Dataset.from_records(document, enterprises_document())
+    except DataError as exc:
+        found = exc.problems
+    assume(found)  # a value the schema takes tells nothing here
+    for problem in found:
+        english = problem.message
+        line = problem_line(problem, language("fr"))
+        assert problem.message == english
+        if problem.template is not None and "{" not in str(value):
+            assert "{" not in line, line
+        assert problem_line(problem, language("en")) == problem.format()
