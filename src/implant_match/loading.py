@@ -299,8 +299,9 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
                     0,
                     0,
                     "error",
-                    f"file is larger than the {_size(limit)} limit",
-                    "set IMPLANT_MATCH_MAX_BYTES to a larger number of bytes if it is genuine",
+                    N_("file is larger than the {size} limit"),
+                    N_("set IMPLANT_MATCH_MAX_BYTES to a larger number of bytes if it is genuine"),
+                    {"size": _size(limit)},
                 )
             ]
         )
@@ -347,7 +348,9 @@ def decode(raw: bytes, name: str) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line, column = position(raw, exc.start)
-        guess = "Windows-1252/Latin-1" if _looks_like_latin1(raw) else "another encoding"
+        guess: Phrase | str = (
+            "Windows-1252/Latin-1" if _looks_like_latin1(raw) else Phrase.of(N_("another encoding"))
+        )
         raise DataError(
             [
                 Problem(
@@ -355,8 +358,9 @@ def decode(raw: bytes, name: str) -> str:
                     line,
                     column,
                     "error",
-                    f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); it looks like {guess}",
-                    "save it as 'UTF-8' in your editor",
+                    N_("file is not valid UTF-8 (byte 0x{byte}); it looks like {guess}"),
+                    N_("save it as 'UTF-8' in your editor"),
+                    {"byte": f"{raw[exc.start]:02x}", "guess": guess},
                 )
             ]
         ) from None
@@ -379,8 +383,9 @@ def check_characters(text: str, name: str) -> None:
                     line,
                     column,
                     "error",
-                    f"control character U+{ord(found.group()):04X} is not allowed in a YAML file",
-                    "remove it (it may come from a copy and paste)",
+                    N_("control character U+{code} is not allowed in a YAML file"),
+                    N_("remove it (it may come from a copy and paste)"),
+                    {"code": f"{ord(found.group()):04X}"},
                 )
             ]
         )
@@ -505,10 +510,17 @@ class _Builder:
         self.strings: dict[str, str] = {}
         self.plain_keys: dict[str, str] = {}  # plain key text -> the key it stands for
 
-    def fail(self, line: int, column: int, message: str, hint: str | None = None) -> None:
-        """Record a problem at a 0-based position."""
+    def fail(
+        self,
+        line: int,
+        column: int,
+        message: str,
+        hint: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a problem at a 0-based position (``params``: message and hint are templates)."""
         self.problems.append(
-            Problem(self.source.path, line + 1, column + 1, "error", message, hint)
+            Problem(self.source.path, line + 1, column + 1, "error", message, hint, params)
         )
 
     def build(self, parser: Any) -> Any:
@@ -569,7 +581,8 @@ class _Builder:
                         self.fail(
                             mark.line,
                             mark.column,
-                            f"data is nested more than {MAX_DEPTH} levels deep",
+                            N_("data is nested more than {depth} levels deep"),
+                            params={"depth": MAX_DEPTH},
                         )
                         raise _Fatal
                     nodes += 1
@@ -589,7 +602,12 @@ class _Builder:
                 elif kind is AliasEvent:
                     mark = event.start_mark
                     if event.anchor not in anchors:
-                        self.fail(mark.line, mark.column, f"unknown alias '*{event.anchor}'")
+                        self.fail(
+                            mark.line,
+                            mark.column,
+                            N_("unknown alias '*{anchor}'"),
+                            params={"anchor": event.anchor},
+                        )
                         raise _Fatal
                     value, size = anchors[event.anchor]
                     nodes += size
@@ -597,8 +615,10 @@ class _Builder:
                         self.fail(
                             mark.line,
                             mark.column,
-                            "aliases expand to too many values (an 'alias bomb'?); "
-                            "write the data out instead of using '*' references",
+                            N_(
+                                "aliases expand to too many values (an 'alias bomb'?); "
+                                "write the data out instead of using '*' references"
+                            ),
                         )
                         raise _Fatal
                     if frame.awaiting_key:
@@ -616,7 +636,7 @@ class _Builder:
                         self.fail(
                             mark.line,
                             mark.column,
-                            "file holds several YAML documents ('---'); expected exactly one",
+                            N_("file holds several YAML documents ('---'); expected exactly one"),
                         )
                         raise _Fatal
                     continue
@@ -654,8 +674,9 @@ class _Builder:
         self.fail(
             line,
             column,
-            f"duplicate key '{frame.key}' (first defined on line {first_line})",
-            "remove or rename one of them",
+            N_("duplicate key '{key}' (first defined on line {line})"),
+            N_("remove or rename one of them"),
+            params={"key": frame.key, "line": first_line},
         )
 
     def _close(self, frame: _Frame) -> int:
@@ -677,7 +698,7 @@ class _Builder:
         return block
 
     def _not_a_key(self, line: int, column: int) -> None:
-        self.fail(line, column, "a mapping key must be a plain word, not a list or mapping")
+        self.fail(line, column, N_("a mapping key must be a plain word, not a list or mapping"))
         raise _Fatal
 
     def _key(self, value: Any) -> str:
@@ -698,8 +719,9 @@ class _Builder:
             self.fail(
                 mark.line,
                 mark.column,
-                f"tag '{_short_tag(tag)}' is not allowed",
-                "data files hold plain values only",
+                N_("tag '{tag}' is not allowed"),
+                N_("data files hold plain values only"),
+                params={"tag": _short_tag(tag)},
             )
             raise _Fatal
 
@@ -719,13 +741,19 @@ class _Builder:
                 isinstance(resolved, bool) and bool not in expected
             ):
                 return resolved
-            self.fail(mark.line, mark.column, f"'{value}' is not a valid {_short_tag(tag)} value")
+            self.fail(
+                mark.line,
+                mark.column,
+                N_("'{value}' is not a valid {tag} value"),
+                params={"value": value, "tag": _short_tag(tag)},
+            )
             return value
         self.fail(
             mark.line,
             mark.column,
-            f"tag '{_short_tag(tag)}' is not allowed",
-            "data files hold plain values only; nothing was run",
+            N_("tag '{tag}' is not allowed"),
+            N_("data files hold plain values only; nothing was run"),
+            params={"tag": _short_tag(tag)},
         )
         raise _Fatal
 
