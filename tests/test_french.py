@@ -31,7 +31,7 @@ from implant_match.render import problem_line
 
 from .factories import ROOT, bundled, bundled_dataset, enterprises_document, needs_document
 from .profiles import examples
-from .test_cli import GOLDEN, check_golden
+from .test_cli import GOLDEN, UPDATE, check_golden
 
 NEEDS, ENTERPRISES = bundled().needs, bundled().enterprises
 DATA_ARGS = ["--needs", str(NEEDS), "--enterprises", str(ENTERPRISES)]
@@ -313,3 +313,18 @@ def test_every_problem_is_worded_in_french_whatever_the_value(field: str, value:
         if problem.template is not None and "{" not in str(value):
             assert "{" not in line, line
         assert problem_line(problem, language("en")) == problem.format()
+
+
+def test_the_excel_fr_csv_in_french_is_pinned_byte_for_byte(tmp_path: Path) -> None:
+    target = tmp_path / "x.csv"
+    args = ["export", str(target), "--need", "formation-francais-refugies-lyon", "--top", "2"]
+    code, _, err = run([*args, *DATA_ARGS], {"IMPLANT_MATCH_LANG": "fr"})
+    assert code == 0, err
+    data = target.read_bytes()
+    golden = GOLDEN / "export_excel_fr.fr.csv"
+    if UPDATE:
+        golden.write_bytes(data)
+    assert data == golden.read_bytes()
+    header = data.decode("utf-8-sig").split("\r\n")[0].split(";")
+    assert header[:3] == ["Identifiant du besoin", "Besoin", "Territoire"]
+    assert ";haute;" in data.decode() and "86,3" in data.decode()

@@ -298,7 +298,7 @@ def _fail(problems_or_message: Any, code: ExitCode) -> None:
     else:  # plain echo: a message is one line, whatever the terminal's width
         from implant_match.errors import one_line
 
-        if isinstance(problems_or_message, UsageError | ImplantMatchError):
+        if isinstance(problems_or_message, ImplantMatchError):
             text = _error_text(problems_or_message, words)
         else:
             text = str(problems_or_message)
