@@ -328,3 +328,31 @@ def test_the_excel_fr_csv_in_french_is_pinned_byte_for_byte(tmp_path: Path) -> N
     header = data.decode("utf-8-sig").split("\r\n")[0].split(";")
     assert header[:3] == ["Identifiant du besoin", "Besoin", "Territoire"]
     assert ";haute;" in data.decode() and "86,3" in data.decode()
+
+
+def test_french_reasons_say_what_the_engine_s_english_reasons_say() -> None:
+    """One French sentence per English one, in the same order, for every ranked pair: the
+    output layer words the same evidence the scorer recorded (numbers and names kept)."""
+    from implant_match import Engine, rank
+    from implant_match.wording import reasons
+
+    dataset = bundled_dataset()
+    french = language("fr")
+    openings = {
+        "Shares": "Partage",
+        "Speaks": "Parle",
+        "Finds": "Trouve",
+        "Names": "Nomme",
+        "Would": "Ferait",
+        "Could": "Pourrait",
+        "Little": "Peu",
+    }
+    checked = 0
+    for fit in rank(Engine(dataset), top=5, stability=False):
+        english = list(fit.match.reasons)
+        worded = reasons(fit.match, dataset, french)
+        assert [openings[e.split()[0]] for e in english] == [f.split()[0] for f in worded]
+        for sentence, phrase in zip(english, worded, strict=True):
+            assert re.findall(r"\d+", sentence) == re.findall(r"\d+", phrase)
+        checked += 1
+    assert checked > 50
