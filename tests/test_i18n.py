@@ -108,3 +108,19 @@ def test_help_texts_follow_the_environment_and_the_lang_option() -> None:
     english = _help("rank", "--lang", "en", "--help", IMPLANT_MATCH_LANG="fr")
     assert "Language of what people read" in english and "Langue des sorties" not in english
     assert "Language of what people read" in _help("rank", "--help", LANG="en_US.UTF-8")
+
+
+def test_the_catalog_check_fails_on_a_translation_that_loses_a_placeholder() -> None:
+    catalog = catalog_tool.read_catalog()
+    catalog["priority {priority}"].string = "priorité"
+    assert catalog_tool.problems(catalog, catalog_tool.extract()) == [
+        "placeholders differ from the English: 'priority {priority}'"
+    ]
+
+
+def test_the_catalog_check_fails_on_an_ordinary_space_before_a_colon() -> None:
+    catalog = catalog_tool.read_catalog()
+    catalog["themes: {themes}"].string = "thèmes : {themes}"
+    assert catalog_tool.problems(catalog, catalog_tool.extract()) == [
+        "French typography (no-break space before : ; ? ! »): 'themes: {themes}'"
+    ]

@@ -30,7 +30,13 @@ INVALID = [
     "--enterprises",
     str(TESTS / "valid" / "enterprises.yaml"),
 ]
-BASE_ENV = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1", "IMPLANT_MATCH_CACHE": "off"}
+BASE_ENV = {
+    **os.environ,
+    "COLUMNS": "80",
+    "NO_COLOR": "1",
+    "IMPLANT_MATCH_CACHE": "off",
+    "IMPLANT_MATCH_LANG": "en",  # the messages below are the English ones
+}
 HAS_DEV_FULL = os.path.exists("/dev/full")
 
 

@@ -12,6 +12,8 @@ are added untranslated (fill them in), messages no longer in the code are remove
 from __future__ import annotations
 
 import argparse
+import re
+import string
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,9 +70,24 @@ def problems(catalog: Catalog, template: Catalog) -> list[str]:
         if not message.id:
             continue
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
         if not all(strings) or message.fuzzy:
             found.append(f"not translated: {message.id!r}")
+        elif any(_ORDINARY_SPACE.search(text) for text in strings):
+            found.append(f"French typography (no-break space before : ; ? ! »): {message.id!r}")
+        elif any(_fields(text) != _fields(ids[-1]) for text in strings):
+            found.append(f"placeholders differ from the English: {message.id!r}")
     return found
+
+
+def _fields(text: str) -> set[str]:
+    """The ``{placeholders}`` of a message (a translation must keep them all)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+# French puts a no-break space (U+00A0) before : ; ? ! and inside « »; an ordinary space
+# there lets the line break before the sign
+_ORDINARY_SPACE = re.compile(r" [:;?!»]|« ")
 
 
 STABLE_DATE = datetime(2026, 1, 1, tzinfo=UTC)  # no date churn in diffs

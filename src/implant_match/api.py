@@ -100,7 +100,9 @@ def rank(
         weights=weights,
         stability=stability,
     )
-    return fits(shortlist(data, options, jobs))
+    engine = engine_of(data, jobs)
+    names = {e.id: e.name for e in engine.dataset.enterprises}
+    return fits(shortlist(engine, options, jobs), names)
 
 
 def explain(

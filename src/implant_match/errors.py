@@ -5,9 +5,12 @@ Only the CLI turns these into exit codes; the library raises and returns them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Literal
+from typing import Any, Literal
+
+from implant_match.messages import N_, Phrase, Translate, fill
 
 
 class ExitCode(IntEnum):
@@ -24,7 +27,13 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One located finding about a data file, printed as ``path:line:col: severity: message``."""
+    """One located finding about a data file, printed as ``path:line:col: severity: message``.
+
+    Given ``params``, ``message`` and ``hint`` are English templates (marked ``N_()``):
+    the problem keeps them as ``template`` and ``hint_template`` and holds the filled-in
+    English text in ``message`` and ``hint``, which the library and the machine outputs
+    read; the output layer words the templates in the user's language (:meth:`text`).
+    """
 
     path: str
     line: int  # 1-based; 0 when the problem concerns the whole file
@@ -32,6 +41,24 @@ class Problem:
     severity: Severity = field(compare=False)
     message: str = field(compare=False)
     hint: str | None = field(default=None, compare=False)
+    params: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    template: str | None = field(default=None, compare=False, repr=False)
+    hint_template: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.params is not None and self.template is None:
+            object.__setattr__(self, "template", self.message)
+            object.__setattr__(self, "message", fill(self.message, self.params))
+            if self.hint is not None:
+                object.__setattr__(self, "hint_template", self.hint)
+                object.__setattr__(self, "hint", fill(self.hint, self.params))
+
+    def text(self, translate: Translate) -> tuple[str, str | None]:
+        """The message and hint in the language of ``translate``."""
+        message = fill(self.template or self.message, self.params, translate)
+        hint_source = self.hint_template or self.hint
+        hint = None if hint_source is None else fill(hint_source, self.params, translate)
+        return message, hint
 
     @property
     def is_error(self) -> bool:
@@ -52,7 +79,10 @@ class Problem:
 
 def one_line(text: str) -> str:
     """Escape line breaks and control characters, so a report keeps one problem a line."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() or c in _SPACES else repr(c)[1:-1] for c in text)
+
+
+_SPACES = " \u00a0\u202f"  # French typography puts no-break spaces before : ; ? !
 
 
 def shown_id(text: str) -> str:
@@ -98,10 +128,21 @@ class UsageError(ImplantMatchError):
 
     exit_code = ExitCode.USAGE_ERROR
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(message if hint is None else f"{message} ({hint})")
+    def __init__(
+        self, message: str, hint: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        # given params, message and hint are English templates (see Problem)
+        self.template, self.hint_template, self.params = message, hint, params
+        self.message = fill(message, params) if params is not None else message
+        self.hint = fill(hint, params) if params is not None and hint is not None else hint
+        super().__init__(self.message if self.hint is None else f"{self.message} ({self.hint})")
+
+    def text(self, translate: Translate) -> str:
+        """The message (and its hint) in the language of ``translate``."""
+        message = fill(self.template, self.params, translate)
+        if self.hint_template is None:
+            return message
+        return f"{message} ({fill(self.hint_template, self.params, translate)})"
 
 
 class UnknownIdError(UsageError):
@@ -151,3 +192,11 @@ def did_you_mean(word: str, choices: object) -> str:
     """``"; did you mean 'x'?"`` or an empty string."""
     match = closest(word, choices)
     return f"; did you mean '{match}'?" if match and match != word else ""
+
+
+def suggestion(word: str, choices: object) -> Phrase | str:
+    """:func:`did_you_mean` as a phrase the output layer can word in the user's language."""
+    match = closest(word, choices)
+    if match and match != word:
+        return Phrase.of(N_("; did you mean '{match}'?"), match=match)
+    return ""

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,9 @@ from typing import IO, Any, Protocol
 
 import orjson
 
+from implant_match.dataset import Dataset
 from implant_match.errors import ExportError, UsageError
+from implant_match.i18n import N_, Language
 from implant_match.ranking import Shortlist
 from implant_match.results import fits
 from implant_match.weights import PARTS
@@ -32,60 +34,161 @@ LIST_SEPARATOR = " | "
 DECIMALS = 2  # of the CSV and xlsx score columns
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+_PART_MEANING = N_("Points of the '{part}' part of the score.")
 COLUMNS: list[tuple[str, str]] = [
-    ("need_id", "Id of the need."),
-    ("need_title", "Title of the need."),
-    ("territory", "Id of the need's territory."),
-    ("priority", "Priority of the need: low, medium or high."),
-    ("rank", "Place of the enterprise among the need's candidates (1 = best)."),
-    ("enterprise_id", "Id of the enterprise."),
-    ("enterprise_name", "Name of the enterprise."),
-    ("origin", "Where the enterprise proved its impact."),
-    ("score", "Fit score, 0-100: the sum of the part columns."),
-    *((part, f"Points of the '{part}' part of the score.") for part in PARTS),
+    ("need_id", N_("Id of the need.")),
+    ("need_title", N_("Title of the need.")),
+    ("territory", N_("Id of the need's territory.")),
+    ("priority", N_("Priority of the need: low, medium or high.")),
+    ("rank", N_("Place of the enterprise among the need's candidates (1 = best).")),
+    ("enterprise_id", N_("Id of the enterprise.")),
+    ("enterprise_name", N_("Name of the enterprise.")),
+    ("origin", N_("Where the enterprise proved its impact.")),
+    ("score", N_("Fit score, 0-100: the sum of the part columns.")),
+    *((part, _PART_MEANING.format(part=part)) for part in PARTS),
     (
         "stability",
-        "Share of weightings (each weight +/-20 %) keeping it in the top N; "
-        "empty when not computed.",
+        N_(
+            "Share of weightings (each weight +/-20 %) keeping it in the top N; "
+            "empty when not computed."
+        ),
     ),
-    ("matched_themes", "Need themes the enterprise shows (exactly or more specifically)."),
-    ("matched_keywords", "Need key terms found in the enterprise's text."),
-    ("partners", "Ids of local actors that could partner with it."),
-    ("competitors", "Ids of local actors it would duplicate."),
-    ("explanation", "Why, in words."),
+    ("matched_themes", N_("Need themes the enterprise shows (exactly or more specifically).")),
+    ("matched_keywords", N_("Need key terms found in the enterprise's text.")),
+    ("partners", N_("Ids of local actors that could partner with it.")),
+    ("competitors", N_("Ids of local actors it would duplicate.")),
+    ("explanation", N_("Why, in words.")),
 ]
 COLUMN_NAMES = [name for name, _ in COLUMNS]
 COLUMN_DECIMALS = {"stability": 3}
 
+# Files for people (the excel-fr CSV, the xlsx) in a language other than English: a header
+# people read over each column (the xlsx's Columns sheet maps it back to the column id),
+# names instead of ids, and what the meanings say of those columns.
+HEADERS = {
+    "need_id": N_("Need id"),
+    "need_title": N_("Need"),
+    "territory": N_("Territory"),
+    "priority": N_("Priority"),
+    "rank": N_("Rank"),
+    "enterprise_id": N_("Enterprise id"),
+    "enterprise_name": N_("Enterprise"),
+    "origin": N_("Origin"),
+    "score": N_("Score"),
+    "themes": N_("Themes (points)"),
+    "text": N_("Text (points)"),
+    "keywords": N_("Key terms (points)"),
+    "meaning": N_("Meaning (points)"),
+    "complementarity": N_("Complementarity (points)"),
+    "stability": N_("Stability"),
+    "matched_themes": N_("Themes shown"),
+    "matched_keywords": N_("Key terms found"),
+    "partners": N_("Possible partners"),
+    "competitors": N_("Competitors"),
+    "explanation": N_("Explanation"),
+}
+_HUMAN_MEANINGS = {
+    "territory": N_("Territory of the need."),
+    "partners": N_("Local actors that could partner with it."),
+    "competitors": N_("Local actors it would duplicate."),
+}
 
-def json_records(shortlist: Shortlist) -> list[dict[str, Any]]:
-    """The ranked pairs as JSON-ready objects (``rank --format json`` prints this list)."""
-    return [fit.to_dict() for fit in fits(shortlist)]
+
+def json_records(
+    shortlist: Shortlist, names: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The ranked pairs as JSON-ready objects (``rank --format json`` prints this list);
+    ``names`` maps an enterprise id to its name."""
+    return [fit.to_dict() for fit in fits(shortlist, names)]
 
 
 def table_rows(shortlist: Shortlist, names: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
     """Flat rows in ``COLUMNS`` order; ``names`` maps enterprise id -> (name, origin)."""
     rows = []
-    for record in json_records(shortlist):
-        name, origin = names[record["enterprise_id"]]
-        row: dict[str, Any] = {
-            "need_id": record["need_id"],
-            "need_title": record["need_title"],
-            "territory": record["territory"],
-            "priority": record["priority"],
-            "rank": record["rank"],
-            "enterprise_id": record["enterprise_id"],
-            "enterprise_name": name,
-            "origin": origin,
-            "score": record["score"],
-        }
-        row.update({part: record["components"].get(part, 0.0) for part in PARTS})
-        row["stability"] = record["stability"]
-        for key in ("matched_themes", "matched_keywords", "partners", "competitors"):
-            row[key] = LIST_SEPARATOR.join(record[key])
-        row["explanation"] = " ".join(record["reasons"])
+    for record in json_records(shortlist, _names(names)):
+        rows.append(_row(record, names))
+    return rows
+
+
+def human_rows(
+    shortlist: Shortlist,
+    names: dict[str, tuple[str, str]],
+    words: Language,
+    dataset: Dataset,
+) -> list[dict[str, Any]]:
+    """:func:`table_rows` for people reading ``words``' language: names instead of ids
+    (territory, themes, partners, competitors), priorities and the explanation in words.
+    English rows stay the machine rows, as they always were."""
+    if words.code == "en":
+        return table_rows(shortlist, names)
+    from implant_match.wording import priority, reasons, territory_name, theme_labels
+
+    rows = []
+    for fit in fits(shortlist, _names(names)):
+        row = _row(fit.to_dict(), names)
+        match = fit.match
+        row["territory"] = territory_name(dataset, fit.need.territory)
+        row["priority"] = priority(fit.need.priority.value, words)
+        row["matched_themes"] = LIST_SEPARATOR.join(
+            theme_labels(dataset, [t]) for t in match.matched_themes
+        )
+        row["partners"] = LIST_SEPARATOR.join(a.name for a in match.partners)
+        row["competitors"] = LIST_SEPARATOR.join(a.name for a in match.competitors)
+        row["explanation"] = " ".join(reasons(match, dataset, words))
         rows.append(row)
     return rows
+
+
+def headers(words: Language | None) -> list[str]:
+    """The header row of a file for people: column ids in English, labels otherwise."""
+    if words is None or words.code == "en":
+        return list(COLUMN_NAMES)
+    return [words.gettext(HEADERS[name]) for name in COLUMN_NAMES]
+
+
+def meanings(words: Language | None) -> list[str]:
+    """What each column holds, in the reader's language (the xlsx's Columns sheet)."""
+    if words is None or words.code == "en":
+        return [meaning for _, meaning in COLUMNS]
+    out = []
+    for name, meaning in COLUMNS:
+        if name in PARTS:
+            out.append(words.gettext(_PART_MEANING).format(part=_part(name, words)))
+        else:
+            out.append(words.gettext(_HUMAN_MEANINGS.get(name, meaning)))
+    return out
+
+
+def _names(names: dict[str, tuple[str, str]]) -> dict[str, str]:
+    return {enterprise_id: name for enterprise_id, (name, _) in names.items()}
+
+
+def _part(name: str, words: Language) -> str:
+    from implant_match.wording import part_name
+
+    return part_name(name, words)
+
+
+def _row(record: dict[str, Any], names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """One flat row from a JSON record, with the enterprise's name and origin."""
+    name, origin = names[record["enterprise_id"]]
+    row: dict[str, Any] = {
+        "need_id": record["need_id"],
+        "need_title": record["need_title"],
+        "territory": record["territory"],
+        "priority": record["priority"],
+        "rank": record["rank"],
+        "enterprise_id": record["enterprise_id"],
+        "enterprise_name": name,
+        "origin": origin,
+        "score": record["score"],
+    }
+    row.update({part: record["components"].get(part, 0.0) for part in PARTS})
+    row["stability"] = record["stability"]
+    for key in ("matched_themes", "matched_keywords", "partners", "competitors"):
+        row[key] = LIST_SEPARATOR.join(record[key])
+    row["explanation"] = " ".join(record["reasons"])
+    return row
 
 
 def neutralise(value: str) -> str:
@@ -125,6 +228,7 @@ class ExportContext:
     dialect: Dialect
     json_document: list[dict[str, Any]]
     weights: dict[str, float]
+    words: Language | None = None  # the language of files for people; None: English
 
 
 def _number(value: Any, dialect: Dialect, decimals: int = DECIMALS) -> str:
@@ -147,7 +251,8 @@ class CsvExporter:
             lineterminator=dialect.line_terminator,
             quoting=csv.QUOTE_MINIMAL,
         )
-        writer.writerow(COLUMN_NAMES)
+        # rfc4180 is for programs: its header is the column ids in every language
+        writer.writerow(COLUMN_NAMES if dialect.name == "rfc4180" else headers(context.words))
         for row in rows:
             writer.writerow(
                 [
@@ -179,8 +284,11 @@ class XlsxExporter:
 
         book = Workbook()
         sheet = book.active
-        sheet.title = "Shortlist"
-        sheet.append(COLUMN_NAMES)
+        words = context.words
+        _ = words.gettext if words is not None else str
+        header = headers(words)
+        sheet.title = _("Shortlist")
+        sheet.append(header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for r, row in enumerate(rows, start=2):
@@ -199,23 +307,26 @@ class XlsxExporter:
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMN_NAMES))}{max(1, len(rows) + 1)}"
         for c, name in enumerate(COLUMN_NAMES, start=1):
-            longest = max([len(name), *(len(str(row[name] or "")) for row in rows)])
+            longest = max([len(header[c - 1]), *(len(str(row[name] or "")) for row in rows)])
             sheet.column_dimensions[get_column_letter(c)].width = min(60, max(8, longest + 2))
             if name in ("explanation", "need_title", "matched_keywords"):
                 for cell in sheet[get_column_letter(c)][1:]:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
-        about = book.create_sheet("Columns")
-        about.append(["column", "meaning"])
+        about = book.create_sheet(_("Columns"))
+        # the header people read, what it holds, and the stable column id programs use
+        about.append([_("column"), _("meaning"), _("id")])
         for cell in about[1]:
             cell.font = Font(bold=True)
-        for name, meaning in COLUMNS:
-            about.append([name, meaning])
+        for label, meaning, name in zip(header, meanings(words), COLUMN_NAMES, strict=True):
+            about.append([label, meaning, name])
         about.append([])
-        about.append(["weight", "value used"])
+        about.append([_("weight"), _("value used"), _("id")])
         for part, value in context.weights.items():
-            about.append([part, value])
-        about.column_dimensions["A"].width = 18
+            label = part if words is None or words.code == "en" else _part(part, words)
+            about.append([label, value, part])
+        about.column_dimensions["A"].width = 24
         about.column_dimensions["B"].width = 90
+        about.column_dimensions["C"].width = 18
         book.save(destination)
 
 
@@ -271,8 +382,9 @@ def exporter_for(path: str) -> Exporter:
     suffix = Path(path).suffix.lower()
     if suffix not in EXPORTERS:
         raise UsageError(
-            f"cannot tell the format of '{path}' from its extension",
-            f"use one of {', '.join(EXPORTERS)}",
+            N_("cannot tell the format of '{path}' from its extension"),
+            N_("use one of {choices}"),
+            params={"path": path, "choices": ", ".join(EXPORTERS)},
         )
     return EXPORTERS[suffix]()
 
@@ -383,13 +495,31 @@ def export(
     dialect: str,
     names: dict[str, tuple[str, str]],
     weights: dict[str, float],
+    words: Language | None = None,
+    dataset: Dataset | None = None,
 ) -> int:
-    """Write the shortlist to ``path`` (``-`` for standard output); return the rows written."""
+    """Write the shortlist to ``path`` (``-`` for standard output); return the rows written.
+
+    Files for people (the excel-fr CSV, the xlsx) are written in ``words``' language when
+    ``dataset`` is given for its names; JSON and the rfc4180 CSV are the same in every
+    language.
+    """
     if dialect not in DIALECTS:
-        raise UsageError(f"unknown dialect '{dialect}'", f"use one of {', '.join(DIALECTS)}")
+        raise UsageError(
+            N_("unknown dialect '{dialect}'"),
+            N_("use one of {choices}"),
+            params={"dialect": dialect, "choices": ", ".join(DIALECTS)},
+        )
     exporter = exporter_for(path)
-    rows = table_rows(shortlist, names)
-    context = ExportContext(DIALECTS[dialect], json_records(shortlist), weights)
+    suffix = ".csv" if path == "-" else Path(path).suffix.lower()
+    for_people = suffix == ".xlsx" or (suffix == ".csv" and dialect != "rfc4180")
+    if for_people and words is not None and dataset is not None:
+        rows = human_rows(shortlist, names, words, dataset)
+    else:
+        rows, words = table_rows(shortlist, names), None
+    context = ExportContext(
+        DIALECTS[dialect], json_records(shortlist, _names(names)), weights, words
+    )
     if path == "-":
         exporter.write(rows, sys.stdout.buffer, context)
         sys.stdout.buffer.flush()

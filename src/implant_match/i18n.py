@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from implant_match.errors import UsageError
+from implant_match.messages import N_
+
+__all__ = ["N_", "Language", "language", "resolve_language"]
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"  # the tool's users and data are French
@@ -30,11 +33,6 @@ DOMAIN = "implant_match"
 LOCALE_DIR = Path(__file__).parent / "locale"
 _LOCALE_ENV = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX precedence, first set wins
 _CLDR_LOCALE = {"fr": "fr_FR", "en": "en_GB"}
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction without translating it here."""
-    return message
 
 
 def resolve_language(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -50,7 +48,9 @@ def resolve_language(explicit: str | None = None, environ: Mapping[str, str] | N
             code = value.strip().lower().replace("-", "_").split("_")[0].split(".")[0]
             if code not in LANGUAGES:
                 raise UsageError(
-                    f"{source}: unknown language '{value}'", f"use one of {', '.join(LANGUAGES)}"
+                    N_("{source}: unknown language '{value}'"),
+                    N_("use one of {choices}"),
+                    params={"source": source, "value": value, "choices": ", ".join(LANGUAGES)},
                 )
             return code
     for name in _LOCALE_ENV:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 
 from implant_match.errors import DataError, Problem
 from implant_match.loading import Document, SourceMap, load_document
+from implant_match.messages import N_
 from implant_match.models import Id
 from implant_match.text import fold
 
@@ -96,7 +97,9 @@ def parse_lexicon(document: Document) -> tuple[LexiconFile | None, list[Problem]
 
     if not isinstance(document.data, dict):
         return None, [
-            document.source.problem((), "expected a mapping with the keys schema_version, groups")
+            document.source.problem(
+                (), N_("expected a mapping with the keys schema_version, groups")
+            )
         ]
     try:
         return LexiconFile.model_validate(document.data), []
@@ -134,9 +137,12 @@ def merge(shipped: LexiconFile, extension: LexiconFile, source: SourceMap) -> Le
                 problems.append(
                     source.problem(
                         ("groups", i, "terms", j),
-                        f"'{form}' is in shipped group '{other}'; the project's group "
-                        f"'{group.id}' now claims it",
+                        N_(
+                            "'{form}' is in shipped group '{other}'; the project's group "
+                            "'{group}' now claims it"
+                        ),
                         severity="warning",
+                        params={"form": form, "other": other, "group": group.id},
                     )
                 )
     overridden = {g.id for g in extension.groups}

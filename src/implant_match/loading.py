@@ -37,6 +37,7 @@ from yaml.events import (
 )
 
 from implant_match.errors import DataError, Problem
+from implant_match.messages import N_, Phrase
 
 try:  # the C parser is ~10x faster; the pure-Python one is a fallback, same events
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -173,15 +174,23 @@ class SourceMap:
         key: bool = False,
         hint: str | None = None,
         severity: str = "error",
+        params: dict[str, Any] | None = None,
     ) -> Problem:
+        """A problem at ``loc``; given ``params``, ``message`` and ``hint`` are templates."""
         if self.by_path:
-            return Problem(dotted(loc) or self.path, 0, 0, severity, message, hint)  # type: ignore[arg-type]
+            return Problem(dotted(loc) or self.path, 0, 0, severity, message, hint, params)  # type: ignore[arg-type]
         line, column = self.locate(loc, key=key)
-        return Problem(self.path, line, column, severity, message, hint)  # type: ignore[arg-type]
+        return Problem(self.path, line, column, severity, message, hint, params)  # type: ignore[arg-type]
 
     def where(self, loc: PathKey) -> str:
         """How a message names the place of another value: ``line 12`` or ``needs[2].id``."""
         return dotted(loc) if self.by_path else f"line {self.locate(loc)[0]}"
+
+    def place(self, loc: PathKey) -> Phrase | str:
+        """:meth:`where` as a phrase the output layer words in the reader's language."""
+        if self.by_path:
+            return dotted(loc)
+        return Phrase.of(N_("line {line}"), line=self.locate(loc)[0])
 
     def drop_positions(self) -> None:
         """Forget every position (``locate`` then answers line 1, column 1)."""
@@ -274,15 +283,19 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
     limit = max_bytes()
     try:
         if path.is_dir():
-            raise DataError([Problem(name, 0, 0, "error", "is a folder, not a YAML file")])
+            raise DataError([Problem(name, 0, 0, "error", N_("is a folder, not a YAML file"))])
         with path.open("rb") as handle:
             raw = read_at_most(handle, limit)
     except FileNotFoundError:
-        raise DataError([Problem(name, 0, 0, "error", "no such file")]) from None
+        raise DataError([Problem(name, 0, 0, "error", N_("no such file"))]) from None
     except PermissionError:
-        raise DataError([Problem(name, 0, 0, "error", "cannot read: permission denied")]) from None
+        problem = Problem(name, 0, 0, "error", N_("cannot read: permission denied"))
+        raise DataError([problem]) from None
     except OSError as exc:
-        raise DataError([Problem(name, 0, 0, "error", f"cannot read: {exc.strerror}")]) from None
+        problem = Problem(
+            name, 0, 0, "error", N_("cannot read: {reason}"), params={"reason": exc.strerror}
+        )
+        raise DataError([problem]) from None
     if len(raw) > limit:
         raise DataError(
             [
@@ -291,8 +304,9 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
                     0,
                     0,
                     "error",
-                    f"file is larger than the {_size(limit)} limit",
-                    "set IMPLANT_MATCH_MAX_BYTES to a larger number of bytes if it is genuine",
+                    N_("file is larger than the {size} limit"),
+                    N_("set IMPLANT_MATCH_MAX_BYTES to a larger number of bytes if it is genuine"),
+                    {"size": _size(limit)},
                 )
             ]
         )
@@ -344,8 +358,8 @@ def decode(raw: bytes, name: str) -> str:
                     1,
                     1,
                     "error",
-                    "file is encoded as UTF-16, not UTF-8",
-                    "save it as 'UTF-8' in your editor",
+                    N_("file is encoded as UTF-16, not UTF-8"),
+                    N_("save it as 'UTF-8' in your editor"),
                 )
             ]
         )
@@ -358,8 +372,8 @@ def decode(raw: bytes, name: str) -> str:
                     line,
                     column,
                     "error",
-                    "file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8",
-                    "save it as 'UTF-8' in your editor",
+                    N_("file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8"),
+                    N_("save it as 'UTF-8' in your editor"),
                 )
             ]
         )
@@ -367,7 +381,9 @@ def decode(raw: bytes, name: str) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line, column = position(raw, exc.start)
-        guess = "Windows-1252/Latin-1" if _looks_like_latin1(raw) else "another encoding"
+        guess: Phrase | str = (
+            "Windows-1252/Latin-1" if _looks_like_latin1(raw) else Phrase.of(N_("another encoding"))
+        )
         raise DataError(
             [
                 Problem(
@@ -375,8 +391,9 @@ def decode(raw: bytes, name: str) -> str:
                     line,
                     column,
                     "error",
-                    f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); it looks like {guess}",
-                    "save it as 'UTF-8' in your editor",
+                    N_("file is not valid UTF-8 (byte 0x{byte}); it looks like {guess}"),
+                    N_("save it as 'UTF-8' in your editor"),
+                    {"byte": f"{raw[exc.start]:02x}", "guess": guess},
                 )
             ]
         ) from None
@@ -399,8 +416,9 @@ def check_characters(text: str, name: str) -> None:
                     line,
                     column,
                     "error",
-                    f"control character U+{ord(found.group()):04X} is not allowed in a YAML file",
-                    "remove it (it may come from a copy and paste)",
+                    N_("control character U+{code} is not allowed in a YAML file"),
+                    N_("remove it (it may come from a copy and paste)"),
+                    {"code": f"{ord(found.group()):04X}"},
                 )
             ]
         )
@@ -450,18 +468,29 @@ def _parse(content: str | bytes, name: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
+        detail = str(exc.problem or exc.context)  # the parser's own words, in English
         if exc.context and exc.problem:
-            message += f" ({exc.context})"
-        hint = None
+            detail += f" ({exc.context})"
         tab = indentation_tab(content, line)
         if tab:  # PyYAML says so in one case only, "cannot start any token" in others
-            column, message, hint = (
+            problem = Problem(
+                name,
+                line,
                 tab,
-                "YAML syntax error: a tab in the indentation",
-                ("indent with spaces: YAML does not allow tabs there"),
+                "error",
+                N_("YAML syntax error: a tab in the indentation"),
+                N_("indent with spaces: YAML does not allow tabs there"),
             )
-        builder.problems.append(Problem(name, line, column, "error", message, hint))
+        else:
+            problem = Problem(
+                name,
+                line,
+                column,
+                "error",
+                N_("YAML syntax error: {detail}"),
+                params={"detail": detail},
+            )
+        builder.problems.append(problem)
         raise DataError(builder.problems) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks its errors
         builder.problems.append(Problem(name, 0, 0, "error", f"YAML error: {exc}"))
@@ -471,7 +500,7 @@ def _parse(content: str | bytes, name: str) -> Document:
     if builder.problems:
         raise DataError(builder.problems)
     if data is None:
-        raise DataError([Problem(name, 0, 0, "error", "file is empty: it holds no YAML data")])
+        raise DataError([Problem(name, 0, 0, "error", N_("file is empty: it holds no YAML data"))])
     return Document(data, source)
 
 
@@ -543,10 +572,17 @@ class _Builder:
         self.strings: dict[str, str] = {}
         self.plain_keys: dict[str, str] = {}  # plain key text -> the key it stands for
 
-    def fail(self, line: int, column: int, message: str, hint: str | None = None) -> None:
-        """Record a problem at a 0-based position."""
+    def fail(
+        self,
+        line: int,
+        column: int,
+        message: str,
+        hint: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a problem at a 0-based position (``params``: message and hint are templates)."""
         self.problems.append(
-            Problem(self.source.path, line + 1, column + 1, "error", message, hint)
+            Problem(self.source.path, line + 1, column + 1, "error", message, hint, params)
         )
 
     def build(self, parser: Any) -> Any:
@@ -607,7 +643,8 @@ class _Builder:
                         self.fail(
                             mark.line,
                             mark.column,
-                            f"data is nested more than {MAX_DEPTH} levels deep",
+                            N_("data is nested more than {depth} levels deep"),
+                            params={"depth": MAX_DEPTH},
                         )
                         raise _Fatal
                     nodes += 1
@@ -627,7 +664,12 @@ class _Builder:
                 elif kind is AliasEvent:
                     mark = event.start_mark
                     if event.anchor not in anchors:
-                        self.fail(mark.line, mark.column, f"unknown alias '*{event.anchor}'")
+                        self.fail(
+                            mark.line,
+                            mark.column,
+                            N_("unknown alias '*{anchor}'"),
+                            params={"anchor": event.anchor},
+                        )
                         raise _Fatal
                     value, size = anchors[event.anchor]
                     nodes += size
@@ -635,8 +677,10 @@ class _Builder:
                         self.fail(
                             mark.line,
                             mark.column,
-                            "aliases expand to too many values (an 'alias bomb'?); "
-                            "write the data out instead of using '*' references",
+                            N_(
+                                "aliases expand to too many values (an 'alias bomb'?); "
+                                "write the data out instead of using '*' references"
+                            ),
                         )
                         raise _Fatal
                     if frame.awaiting_key:
@@ -654,7 +698,7 @@ class _Builder:
                         self.fail(
                             mark.line,
                             mark.column,
-                            "file holds several YAML documents ('---'); expected exactly one",
+                            N_("file holds several YAML documents ('---'); expected exactly one"),
                         )
                         raise _Fatal
                     continue
@@ -692,8 +736,9 @@ class _Builder:
         self.fail(
             line,
             column,
-            f"duplicate key '{frame.key}' (first defined on line {first_line})",
-            "remove or rename one of them",
+            N_("duplicate key '{key}' (first defined on line {line})"),
+            N_("remove or rename one of them"),
+            params={"key": frame.key, "line": first_line},
         )
 
     def _close(self, frame: _Frame) -> int:
@@ -715,7 +760,7 @@ class _Builder:
         return block
 
     def _not_a_key(self, line: int, column: int) -> None:
-        self.fail(line, column, "a mapping key must be a plain word, not a list or mapping")
+        self.fail(line, column, N_("a mapping key must be a plain word, not a list or mapping"))
         raise _Fatal
 
     def _key(self, value: Any) -> str:
@@ -736,8 +781,9 @@ class _Builder:
             self.fail(
                 mark.line,
                 mark.column,
-                f"tag '{_short_tag(tag)}' is not allowed",
-                "data files hold plain values only",
+                N_("tag '{tag}' is not allowed"),
+                N_("data files hold plain values only"),
+                params={"tag": _short_tag(tag)},
             )
             raise _Fatal
 
@@ -757,13 +803,19 @@ class _Builder:
                 isinstance(resolved, bool) and bool not in expected
             ):
                 return resolved
-            self.fail(mark.line, mark.column, f"'{value}' is not a valid {_short_tag(tag)} value")
+            self.fail(
+                mark.line,
+                mark.column,
+                N_("'{value}' is not a valid {tag} value"),
+                params={"value": value, "tag": _short_tag(tag)},
+            )
             return value
         self.fail(
             mark.line,
             mark.column,
-            f"tag '{_short_tag(tag)}' is not allowed",
-            "data files hold plain values only; nothing was run",
+            N_("tag '{tag}' is not allowed"),
+            N_("data files hold plain values only; nothing was run"),
+            params={"tag": _short_tag(tag)},
         )
         raise _Fatal
 

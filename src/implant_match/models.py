@@ -8,7 +8,7 @@ number or a boolean, and unknown fields are errors.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -31,10 +31,32 @@ class Priority(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Priority | None:
+        """French words the users may type: ``haute``, ``moyenne``, ``basse``."""
+        if isinstance(value, str):
+            return _PRIORITY_ALIASES.get(value.strip().casefold())
+        return None
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        """The JSON Schema accepts the French words too, so editors do not flag them."""
+        reference = handler(core_schema)
+        schema = handler.resolve_ref_schema(reference)
+        schema["enum"] = [*schema["enum"], *_PRIORITY_ALIASES]
+        return reference
+
     @property
     def weight(self) -> int:
         """1, 2, 3 for low, medium, high (the cohort objective uses it too)."""
         return {"low": 1, "medium": 2, "high": 3}[self.value]
+
+
+_PRIORITY_ALIASES = {
+    "haute": Priority.HIGH,
+    "moyenne": Priority.MEDIUM,
+    "basse": Priority.LOW,
+}
 
 
 class Record(BaseModel):
@@ -92,7 +114,8 @@ class Need(Record):
         default=(), description="Words or phrases an answer to the need would mention."
     )
     priority: Priority = Field(
-        default=Priority.MEDIUM, description="low, medium or high (default medium)."
+        default=Priority.MEDIUM,
+        description="low, medium or high (default medium); haute, moyenne and basse too.",
     )
     source: ShortText | None = Field(default=None, description="Who identified the need.")
 

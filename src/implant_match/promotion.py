@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from implant_match.errors import UsageError
+from implant_match.messages import N_
 from implant_match.models import Need
 from implant_match.ranking import Engine
 from implant_match.weights import Weights
@@ -132,17 +133,23 @@ def choose_cohort(
         engine.check_enterprise(enterprise_id)
     if set(include) & set(exclude):
         raise UsageError(
-            "an enterprise cannot be both included and excluded: "
-            + ", ".join(sorted(set(include) & set(exclude)))
+            N_("an enterprise cannot be both included and excluded: {ids}"),
+            params={"ids": ", ".join(sorted(set(include) & set(exclude)))},
         )
     if len(set(include)) > size:
-        raise UsageError(f"{len(set(include))} enterprises are included but --size is {size}")
+        raise UsageError(
+            N_("{count} enterprises are included but --size is {size}"),
+            params={"count": len(set(include)), "size": size},
+        )
     problem = build_problem(engine, weights, territory)
     index = {e: i for i, e in enumerate(problem.candidates)}
     pinned = [index[e] for e in sorted(set(include)) if e in index]
     missing = [e for e in include if e not in index]
     if missing:
-        raise UsageError(f"cannot include {', '.join(missing)}: it may not serve any need here")
+        raise UsageError(
+            N_("cannot include {ids}: it may not serve any need here"),
+            params={"ids": ", ".join(missing)},
+        )
     banned = {index[e] for e in exclude if e in index}
     pool = [i for i in range(len(problem.candidates)) if i not in banned]
     k = min(size, len(pool))
@@ -153,7 +160,11 @@ def choose_cohort(
     elif method == "greedy":
         chosen, label = _greedy(problem.gains, pool, pinned, k), "greedy (1 - 1/e guarantee)"
     else:
-        raise UsageError(f"unknown method '{method}'", "use auto, exact or greedy")
+        raise UsageError(
+            N_("unknown method '{method}'"),
+            N_("use auto, exact or greedy"),
+            params={"method": method},
+        )
     return _describe(problem, chosen, label, cover_threshold)
 
 

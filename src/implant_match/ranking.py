@@ -18,8 +18,9 @@ import numpy as np
 
 from implant_match.analysis import Analysis, analyse_dataset
 from implant_match.dataset import Dataset
-from implant_match.errors import UnknownIdError, did_you_mean, shown_id
+from implant_match.errors import UnknownIdError, shown_id, suggestion
 from implant_match.lexicon import Lexicon
+from implant_match.messages import N_
 from implant_match.models import Need, Priority
 from implant_match.runtime import fork_map, paused_gc, split
 from implant_match.scoring import (
@@ -152,29 +153,42 @@ class Engine:
     def need(self, need_id: str) -> Need:
         if need_id not in self.dataset.need_by_id:
             raise UnknownIdError(
-                f"unknown need '{shown_id(need_id)}'"
-                f"{did_you_mean(need_id, self.dataset.need_by_id)}"
+                N_("unknown need '{id}'{suggestion}"),
+                params={
+                    "id": shown_id(need_id),
+                    "suggestion": suggestion(need_id, self.dataset.need_by_id),
+                },
             )
         return self.dataset.need_by_id[need_id]
 
     def check_enterprise(self, enterprise_id: str) -> None:
         if enterprise_id not in self.dataset.enterprise_by_id:
             raise UnknownIdError(
-                f"unknown enterprise '{shown_id(enterprise_id)}'"
-                f"{did_you_mean(enterprise_id, self.dataset.enterprise_by_id)}"
+                N_("unknown enterprise '{id}'{suggestion}"),
+                params={
+                    "id": shown_id(enterprise_id),
+                    "suggestion": suggestion(enterprise_id, self.dataset.enterprise_by_id),
+                },
             )
 
     def check_territory(self, territory_id: str) -> None:
         if territory_id not in self.dataset.territories:
             raise UnknownIdError(
-                f"unknown territory '{shown_id(territory_id)}'"
-                f"{did_you_mean(territory_id, self.dataset.territories)}"
+                N_("unknown territory '{id}'{suggestion}"),
+                params={
+                    "id": shown_id(territory_id),
+                    "suggestion": suggestion(territory_id, self.dataset.territories),
+                },
             )
 
     def check_theme(self, theme_id: str) -> None:
         if theme_id not in self.dataset.themes:
             raise UnknownIdError(
-                f"unknown theme '{shown_id(theme_id)}'{did_you_mean(theme_id, self.dataset.themes)}"
+                N_("unknown theme '{id}'{suggestion}"),
+                params={
+                    "id": shown_id(theme_id),
+                    "suggestion": suggestion(theme_id, self.dataset.themes),
+                },
             )
 
     # selection

@@ -18,10 +18,24 @@ from implant_match.analysis import highlight_spans
 from implant_match.dataset import Dataset
 from implant_match.errors import Problem
 from implant_match.gap_report import GapReport
+from implant_match.i18n import N_, Language, language
 from implant_match.promotion import Cohort
 from implant_match.ranking import Engine, RankedMatch, Shortlist
-from implant_match.scoring import Exclusion, Match, keyword_shown, partial_shown
-from implant_match.stability import marker
+from implant_match.scoring import Exclusion, Match
+from implant_match.wording import (
+    THEME_HOW,
+    actor_reason,
+    cohort_method,
+    exclusion_reason,
+    headline,
+    keyword_shown,
+    part_name,
+    partial_shown,
+    priority,
+    stability_word,
+)
+
+SEVERITIES = {"error": N_("error"), "warning": N_("warning")}
 
 BAR_WIDTH = 10
 _PRIORITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
@@ -49,6 +63,11 @@ def theme_labels(dataset: Dataset, ids: Sequence[str]) -> str:
     return ", ".join(dataset.themes[t].label if t in dataset.themes else t for t in ids)
 
 
+def _words(words: Language | None) -> Language:
+    """The language asked for; English for library callers that name none."""
+    return words if words is not None else language("en")
+
+
 def actor_cell(match: Match) -> Text:
     text = Text()
     for actor in match.partners[:2]:
@@ -59,14 +78,18 @@ def actor_cell(match: Match) -> Text:
     return text
 
 
-def render_shortlist(shortlist: Shortlist, engine: Engine, console: Console) -> None:
+def render_shortlist(
+    shortlist: Shortlist, engine: Engine, console: Console, words: Language | None = None
+) -> None:
     """One table per need (or one table for an enterprise's best needs)."""
+    words = _words(words)
+    _ = words.gettext
     dataset = engine.dataset
     if shortlist.enterprise_view is not None:
-        _render_enterprise_view(shortlist, engine, console)
+        _render_enterprise_view(shortlist, engine, console, words)
         return
     if not shortlist.needs:
-        console.print("No need matches these options.")
+        console.print(_("No need matches these options."))
         return
     current_territory = None
     for item in shortlist.needs:
@@ -80,130 +103,158 @@ def render_shortlist(shortlist: Shortlist, engine: Engine, console: Console) -> 
         title.append(f"  [{need.id}]", style="dim")
         subtitle = Text()
         subtitle.append(
-            f"priority {need.priority.value}", style=_PRIORITY_STYLE[need.priority.value]
+            _("priority {priority}").format(priority=priority(need.priority.value, words)),
+            style=_PRIORITY_STYLE[need.priority.value],
         )
         if item.priority_theme:
-            subtitle.append(" · territory priority theme", style="cyan")
-        subtitle.append(f" · themes: {theme_labels(dataset, need.themes)}", style="dim")
-        subtitle.append(f" · {item.eligible} eligible", style="dim")
+            subtitle.append(_(" · territory priority theme"), style="cyan")
+        subtitle.append(
+            _(" · themes: {themes}").format(themes=theme_labels(dataset, need.themes)),
+            style="dim",
+        )
+        subtitle.append(
+            words.ngettext(" · {count} eligible", " · {count} eligible", item.eligible).format(
+                count=item.eligible
+            ),
+            style="dim",
+        )
         console.print(title)
         console.print(subtitle)
         if not item.candidates:
-            console.print("  No candidate reaches the minimum score.\n")
+            console.print(_("  No candidate reaches the minimum score.") + "\n")
             continue
-        console.print(_candidates_table(item.candidates, engine))
+        console.print(_candidates_table(item.candidates, engine, words))
         console.print()
 
 
 def _candidates_table(
-    candidates: Sequence[RankedMatch], engine: Engine, need_column: bool = False
+    candidates: Sequence[RankedMatch],
+    engine: Engine,
+    words: Language,
+    need_column: bool = False,
 ) -> Table:
+    _ = words.gettext
     dataset = engine.dataset
     table = _report_table()
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Need" if need_column else "Enterprise", max_width=22)
-    table.add_column("Score", no_wrap=True)
-    table.add_column("Themes", max_width=20)
-    table.add_column("Why", max_width=30)
-    table.add_column("Local actors", max_width=18)
+    table.add_column(_("Need") if need_column else _("Enterprise"), max_width=22)
+    table.add_column(_("Score"), no_wrap=True)
+    table.add_column(_("Themes"), max_width=20)
+    table.add_column(_("Why"), max_width=30)
+    table.add_column(_("Local actors"), max_width=18)
     for ranked in candidates:
         match = ranked.match
         if need_column:
             need = dataset.need_by_id[match.need_id]
             who = Text(need.title)
-            who.append(f"\n{need.id}", style="dim")
+            who.append(_id_line(need.id, words), style="dim")
         else:
             enterprise = dataset.enterprise_by_id[match.enterprise_id]
             who = Text(enterprise.name)
             who.append(f"\n{enterprise.origin}", style="dim")
-        score = Text(f"{match.score:5.1f}", style="bold")
+        score = Text(words.number(match.score).rjust(5), style="bold")
         score.append(f"\n{bar(match.score, 5)}", style="cyan")
         if ranked.stability is not None:
-            score.append(f"\n{marker(ranked.stability)}", style="dim")
+            score.append(f"\n{stability_word(ranked.stability, words)}", style="dim")
         table.add_row(
             str(ranked.rank),
             who,
             score,
             theme_labels(dataset, match.matched_themes) or Text("—", style="dim"),
-            match.headline,
+            headline(match, words),
             actor_cell(match),
         )
     return table
 
 
-def _render_enterprise_view(shortlist: Shortlist, engine: Engine, console: Console) -> None:
+def _id_line(record_id: str, words: Language) -> str:
+    """The id under a title, for typing in ``explain``: bracketed where people read French."""
+    return f"\n{record_id}" if words.code == "en" else f"\n[{record_id}]"
+
+
+def _render_enterprise_view(
+    shortlist: Shortlist, engine: Engine, console: Console, words: Language
+) -> None:
+    _ = words.gettext
     enterprise = engine.dataset.enterprise_by_id[shortlist.options.enterprise or ""]
-    console.print(Text(f"Needs that {enterprise.name} fits best", style="bold"))
+    console.print(Text(_("Needs that {name} fits best").format(name=enterprise.name), style="bold"))
     console.print(
         Text(
-            f"{enterprise.origin} · themes: {theme_labels(engine.dataset, enterprise.themes)}",
+            _("{origin} · themes: {themes}").format(
+                origin=enterprise.origin, themes=theme_labels(engine.dataset, enterprise.themes)
+            ),
             style="dim",
         )
     )
     if not shortlist.enterprise_view:
-        console.print("No need matches these options.")
+        console.print(_("No need matches these options."))
         return
     console.print(
-        Text("# is the enterprise's rank among the candidates of each need.", style="dim")
+        Text(_("# is the enterprise's rank among the candidates of each need."), style="dim")
     )
-    console.print(_candidates_table(shortlist.enterprise_view, engine, need_column=True))
+    console.print(_candidates_table(shortlist.enterprise_view, engine, words, need_column=True))
 
 
-def render_explanation(match: Match | Exclusion, engine: Engine, console: Console) -> None:
+def render_explanation(
+    match: Match | Exclusion, engine: Engine, console: Console, words: Language | None = None
+) -> None:
     """The waterfall of a score, the evidence, partners, competitors, what would raise it."""
+    words = _words(words)
+    _ = words.gettext
+    number = words.number
     dataset = engine.dataset
     need = dataset.need_by_id[match.need_id]
     enterprise = dataset.enterprise_by_id[match.enterprise_id]
     console.print(
         Text.assemble(
             (enterprise.name, "bold"),
-            " for ",
+            _(" for "),
             (need.title, "bold"),
             (f"  [{enterprise.id} → {need.id}]", "dim"),
         )
     )
     if isinstance(match, Exclusion):
-        console.print(Text(f"Not ranked: {match.reason}", style="bold red"))
+        console.print(
+            Text(
+                _("Not ranked: {reason}").format(reason=exclusion_reason(match, dataset, words)),
+                style="bold red",
+            )
+        )
         return
-    table = Table(title="Score, part by part", title_justify="left", header_style="bold")
-    table.add_column("Part")
-    table.add_column("Similarity", justify="right")
-    table.add_column("Weight", justify="right")
-    table.add_column("Points", justify="right")
-    table.add_column("Running", justify="right")
+    table = Table(title=_("Score, part by part"), title_justify="left", header_style="bold")
+    table.add_column(_("Part"))
+    table.add_column(_("Similarity"), justify="right")
+    table.add_column(_("Weight"), justify="right")
+    table.add_column(_("Points"), justify="right")
+    table.add_column(_("Running"), justify="right")
     running = 0.0
     for component in match.components:
         running += component.points
         table.add_row(
-            component.name,
-            f"{component.raw:.3f}",
-            f"{component.weight:+.3f}",
-            f"{component.points:+.1f}",
-            f"{running:.1f}",
+            part_name(component.name, words),
+            number(component.raw, 3),
+            _signed(component.weight, 3, words),
+            _signed(component.points, 1, words),
+            number(running),
         )
     table.add_row(
-        Text("total", style="bold"),
+        Text(_("total"), style="bold"),
         "",
         "",
-        Text(f"{match.score:.1f}", style="bold"),
+        Text(number(match.score), style="bold"),
         bar(match.score),
     )
     console.print(table)
     console.print(
         Text(
-            "complementarity: −weight × duplication × (sum of the parts above)",
+            _("complementarity: −weight × duplication × (sum of the parts above)"),
             style="dim",
         )
     )
 
     lines: list[Text] = []
     for link in match.theme_links:
-        how = {
-            "exact": "exact",
-            "narrower": "via its narrower theme",
-            "broader": "via its broader theme",
-            "sibling": "via a sibling theme",
-        }[link.how]
+        how = words.gettext(THEME_HOW[link.how])
         lines.append(
             Text(
                 f"  {theme_labels(dataset, [link.need_theme])} — {how}"
@@ -212,72 +263,102 @@ def render_explanation(match: Match | Exclusion, engine: Engine, console: Consol
                     if link.how == "exact"
                     else f" {theme_labels(dataset, [link.enterprise_theme])}"
                 )
-                + f" ({link.similarity:.2f})"
+                + f" ({number(link.similarity, 2)})"
             )
         )
-    console.print(Text("Themes", style="bold"))
-    for line in lines or [Text("  none in common", style="dim")]:
+    console.print(Text(_("Themes"), style="bold"))
+    for line in lines or [Text(_("  none in common"), style="dim")]:
         console.print(line)
 
-    console.print(Text("Words in common", style="bold"))
-    console.print("  " + (", ".join(match.matched_words) or "none"))
+    console.print(Text(_("Words in common"), style="bold"))
+    console.print("  " + (", ".join(match.matched_words) or _("none")))
     for equivalence in match.lexicon_links:
-        console.print(Text(f"  through the lexicon: {equivalence}", style="cyan"))
+        console.print(
+            Text(_("  through the lexicon: {link}").format(link=equivalence), style="cyan")
+        )
     if match.matched_keywords:
         console.print(
-            Text("Key terms found: ", style="bold")
-            + Text(", ".join(keyword_shown(match, k) for k in match.matched_keywords))
+            Text(_("Key terms found: "), style="bold")
+            + Text(", ".join(keyword_shown(match, k, words) for k in match.matched_keywords))
         )
     if match.partial_keywords:
         console.print(
-            Text("Key terms in part: ", style="bold")
-            + Text("; ".join(partial_shown(k, found) for k, found in match.partial_keywords))
+            Text(_("Key terms in part: "), style="bold")
+            + Text("; ".join(partial_shown(k, found, words) for k, found in match.partial_keywords))
         )
     if match.closest is not None:
         console.print(
-            Text("Closest in meaning", style="bold")
-            + Text(f" (cosine {match.closest.similarity:.2f})", style="dim")
+            Text(_("Closest in meaning"), style="bold")
+            + Text(
+                _(" (cosine {value})").format(value=number(match.closest.similarity, 2)),
+                style="dim",
+            )
         )
-        console.print(Text(f"  need: {match.closest.need_sentence}"))
-        console.print(Text(f"  enterprise: {match.closest.enterprise_sentence}"))
+        console.print(Text(_("  need: {sentence}").format(sentence=match.closest.need_sentence)))
+        console.print(
+            Text(_("  enterprise: {sentence}").format(sentence=match.closest.enterprise_sentence))
+        )
     terms = match.matched_terms
     console.print(
-        Panel(_highlighted(need.description, terms, engine), title="Need", title_align="left")
+        Panel(_highlighted(need.description, terms, engine), title=_("Need"), title_align="left")
     )
     console.print(
         Panel(
             _highlighted(enterprise.description, terms, engine),
-            title="Enterprise",
+            title=_("Enterprise"),
             title_align="left",
         )
     )
 
-    console.print(Text("Local actors", style="bold"))
+    console.print(Text(_("Local actors"), style="bold"))
     if not match.partners and not match.competitors:
-        console.print("  none related on this territory")
+        console.print(_("  none related on this territory"))
     for actor in match.partners:
-        console.print(Text(f"  + partner: {actor.name} ({actor.reason})", style="green"))
+        console.print(
+            Text(
+                _("  + partner: {name} ({reason})").format(
+                    name=actor.name, reason=actor_reason(actor, match, dataset, words)
+                ),
+                style="green",
+            )
+        )
     for actor in match.competitors:
         console.print(
             Text(
-                f"  − competitor: {actor.name} ({actor.reason}, duplication "
-                f"{actor.duplication:.2f})",
+                _("  − competitor: {name} ({reason}, duplication {duplication})").format(
+                    name=actor.name,
+                    reason=actor_reason(actor, match, dataset, words),
+                    duplication=number(actor.duplication, 2),
+                ),
                 style="red",
             )
         )
 
-    console.print(Text("What would raise it", style="bold"))
+    console.print(Text(_("What would raise it"), style="bold"))
     raise_lines = []
     if match.missing_themes:
         raise_lines.append(
-            "themes of the need it does not show: " + theme_labels(dataset, match.missing_themes)
+            _("themes of the need it does not show: {themes}").format(
+                themes=theme_labels(dataset, match.missing_themes)
+            )
         )
     if match.missing_keywords:
         raise_lines.append(
-            "key terms of the need absent from its text: " + ", ".join(match.missing_keywords)
+            _("key terms of the need absent from its text: {terms}").format(
+                terms=", ".join(match.missing_keywords)
+            )
         )
-    for advice in raise_lines or ["nothing obvious: it already shows the need's themes and terms"]:
+    for advice in raise_lines or [
+        _("nothing obvious: it already shows the need's themes and terms")
+    ]:
         console.print(f"  {advice}")
+
+
+def _signed(value: float, decimals: int, words: Language) -> str:
+    """``+35.4`` / ``-6.0`` as always in English; ``+35,4`` / ``−6,0`` in French."""
+    if words.code == "en":
+        return f"{value:+.{decimals}f}"
+    return words.signed(value, decimals)
 
 
 def _highlighted(text: str, terms: frozenset[str], engine: Engine) -> Text:
@@ -287,97 +368,158 @@ def _highlighted(text: str, terms: frozenset[str], engine: Engine) -> Text:
     return out
 
 
-def render_problems(problems: Sequence[Problem], console: Console) -> None:
+def render_problems(
+    problems: Sequence[Problem], console: Console, words: Language | None = None
+) -> None:
     """One ``path:line:col: severity: message`` line per problem, then a summary."""
+    words = _words(words)
     for problem in problems:
-        console.print(problem.format(), markup=False, highlight=False, soft_wrap=True)
-    console.print(summary_line(problems), markup=False, highlight=False, soft_wrap=True)
+        console.print(problem_line(problem, words), markup=False, highlight=False, soft_wrap=True)
+    console.print(summary_line(problems, words), markup=False, highlight=False, soft_wrap=True)
 
 
-def summary_line(problems: Sequence[Problem]) -> str:
+def problem_line(problem: Problem, words: Language) -> str:
+    """``path:line:col: severity: message (hint)`` in the reader's language."""
+    from implant_match.errors import one_line
+
+    if words.code == "en":
+        return problem.format()
+    message, hint = problem.text(words.gettext)
+    where = problem.path
+    if problem.line:
+        where += f":{problem.line}"
+        if problem.column:
+            where += f":{problem.column}"
+    text = words.gettext("{where}: {severity}: {message}").format(
+        where=where, severity=words.gettext(SEVERITIES[problem.severity]), message=message
+    )
+    if hint:
+        text += f" ({hint})"
+    return one_line(text)
+
+
+def summary_line(problems: Sequence[Problem], words: Language | None = None) -> str:
+    words = _words(words)
     errors = sum(1 for p in problems if p.is_error)
     warnings = len(problems) - errors
     files = len({p.path for p in problems})
     if not problems:
-        return "ok: no problems found"
-    return (
-        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
-        f"in {files} file{'s' * (files != 1)}"
+        return words.gettext("ok: no problems found")
+    return words.gettext("{errors}, {warnings} in {files}").format(
+        errors=words.ngettext("{count} error", "{count} errors", errors).format(count=errors),
+        warnings=words.ngettext("{count} warning", "{count} warnings", warnings).format(
+            count=warnings
+        ),
+        files=words.ngettext("{count} file", "{count} files", files).format(count=files),
     )
 
 
-def render_gaps(report: GapReport, engine: Engine, console: Console) -> None:
+def render_gaps(
+    report: GapReport, engine: Engine, console: Console, words: Language | None = None
+) -> None:
     """Needs without a sufficient answer, then priority themes nobody covers."""
+    words = _words(words)
+    _ = words.gettext
     dataset = engine.dataset
     console.print(
-        Text(f"Needs whose best candidate scores below {report.threshold:g}", style="bold")
+        Text(
+            _("Needs whose best candidate scores below {threshold}").format(
+                threshold=_figure(report.threshold, words)
+            ),
+            style="bold",
+        )
     )
     if not report.needs:
-        console.print("  none: every need has a candidate at or above the threshold")
+        console.print(_("  none: every need has a candidate at or above the threshold"))
     else:
         table = _report_table()
-        table.add_column("Need", max_width=26)
-        table.add_column("Priority", no_wrap=True)
-        table.add_column("Best candidate", max_width=18)
-        table.add_column("Short by", justify="right", no_wrap=True)
-        table.add_column("What it lacks", max_width=30)
+        table.add_column(_("Need"), max_width=26)
+        table.add_column(_("Priority"), no_wrap=True)
+        table.add_column(_("Best candidate"), max_width=18)
+        table.add_column(_("Short by"), justify="right", no_wrap=True)
+        table.add_column(_("What it lacks"), max_width=30)
         for gap in report.needs:
             need = gap.need
             who = Text(need.title)
-            who.append(f"\n{need.id}", style="dim")
+            who.append(_id_line(need.id, words), style="dim")
             if gap.best is None:
-                best, lacks = Text("none eligible", style="dim"), "no enterprise may go there"
+                best = Text(_("none eligible"), style="dim")
+                lacks = _("no enterprise may go there")
             else:
                 enterprise = dataset.enterprise_by_id[gap.best.enterprise_id]
-                best = Text(f"{enterprise.name}\n{gap.best.score:.1f}")
-                lacks = _lacks(gap.best, dataset)
+                best = Text(f"{enterprise.name}\n{words.number(gap.best.score)}")
+                lacks = _lacks(gap.best, dataset, words)
             table.add_row(
                 who,
-                Text(need.priority.value, style=_PRIORITY_STYLE[need.priority.value]),
+                Text(
+                    priority(need.priority.value, words),
+                    style=_PRIORITY_STYLE[need.priority.value],
+                ),
                 best,
-                f"{gap.shortfall:.1f}",
+                words.number(gap.shortfall),
                 lacks,
             )
         console.print(table)
     for title, items in (
-        ("Priority themes with no need recorded", report.priorities_without_need),
-        ("Priority themes no eligible enterprise works on", report.priorities_without_enterprise),
+        (_("Priority themes with no need recorded"), report.priorities_without_need),
+        (
+            _("Priority themes no eligible enterprise works on"),
+            report.priorities_without_enterprise,
+        ),
     ):
         console.print(Text(title, style="bold"))
         if not items:
-            console.print("  none")
+            console.print(_("  none"))
         for item in items:
             territory = dataset.territories[item.territory_id]
-            console.print(
-                f"  {territory.name}: {theme_labels(dataset, [item.theme_id])} [{item.theme_id}]"
-            )
+            label = theme_labels(dataset, [item.theme_id])
+            if words.code == "en":  # as before: the theme's id beside its label
+                label += f" [{item.theme_id}]"
+            console.print(_("  {territory}: {theme}").format(territory=territory.name, theme=label))
 
 
-def _lacks(match: Match, dataset: Dataset) -> str:
+def _figure(value: float, words: Language) -> str:
+    """A threshold as people type it: ``50``, ``42.5`` (``42,5`` in French)."""
+    return f"{value:g}" if words.code == "en" or value == int(value) else words.number(value)
+
+
+def _lacks(match: Match, dataset: Dataset, words: Language) -> str:
+    _ = words.gettext
     parts = []
     if match.missing_themes:
-        parts.append("themes: " + theme_labels(dataset, match.missing_themes))
+        parts.append(
+            _("themes: {themes}").format(themes=theme_labels(dataset, match.missing_themes))
+        )
     if match.missing_keywords:
-        parts.append("terms: " + ", ".join(match.missing_keywords[:4]))
+        parts.append(_("terms: {terms}").format(terms=", ".join(match.missing_keywords[:4])))
     if match.competitors:
-        parts.append("competes with " + ", ".join(c.name for c in match.competitors))
-    return "; ".join(parts) or "weak text evidence"
+        parts.append(
+            _("competes with {names}").format(names=", ".join(c.name for c in match.competitors))
+        )
+    return _("; ").join(parts) or _("weak text evidence")
 
 
-def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
+def render_cohort(
+    cohort: Cohort, engine: Engine, console: Console, words: Language | None = None
+) -> None:
     """The chosen promotion, what each member serves and adds, and what stays uncovered."""
+    words = _words(words)
+    _ = words.gettext
     dataset = engine.dataset
     console.print(
         Text(
-            f"Promotion of {len(cohort.enterprises)}: objective "
-            f"{cohort.objective:.3f} ({cohort.method})",
+            _("Promotion of {size}: objective {objective} ({method})").format(
+                size=len(cohort.enterprises),
+                objective=words.number(cohort.objective, 3),
+                method=cohort_method(cohort.method, words),
+            ),
             style="bold",
         )
     )
     table = _report_table()
-    table.add_column("Enterprise", max_width=24)
-    table.add_column("Adds", justify="right", no_wrap=True)
-    table.add_column("Needs it serves best", max_width=44)
+    table.add_column(_("Enterprise"), max_width=24)
+    table.add_column(_("Adds"), justify="right", no_wrap=True)
+    table.add_column(_("Needs it serves best"), max_width=44)
     scores = {(a.need_id, a.enterprise_id): a.score for a in cohort.assignments}
     for member in cohort.enterprises:
         enterprise = dataset.enterprise_by_id[member.enterprise_id]
@@ -386,29 +528,40 @@ def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
         served = Text()
         for need_id in member.needs:
             need = dataset.need_by_id[need_id]
-            served.append(f"{need.title} ({scores[(need_id, member.enterprise_id)]:.1f})\n")
+            score = words.number(scores[(need_id, member.enterprise_id)])
+            served.append(f"{need.title} ({score})\n")
         served.rstrip()
         table.add_row(
             who,
-            f"{member.marginal:.3f}",
-            served if member.needs else Text("none above the cover threshold", style="dim"),
+            words.number(member.marginal, 3),
+            served if member.needs else Text(_("none above the cover threshold"), style="dim"),
         )
     console.print(table)
     console.print(
         Text(
-            "Adds: how much the objective drops without it. Objective: sum over "
-            "needs of priority weight (1-3) x best chosen score / 100.",
+            _(
+                "Adds: how much the objective drops without it. Objective: sum over "
+                "needs of priority weight (1-3) x best chosen score / 100."
+            ),
             style="dim",
         )
     )
     if cohort.uncovered:
         console.print(
             Text(
-                f"Needs left uncovered (best chosen score below {cohort.cover_threshold:g}):",
+                _("Needs left uncovered (best chosen score below {threshold}):").format(
+                    threshold=_figure(cohort.cover_threshold, words)
+                ),
                 style="bold",
             )
         )
         best = {a.need_id: a.score for a in cohort.assignments}
         for need_id in cohort.uncovered:
-            score = f", best {best[need_id]:.1f}" if need_id in best else ""
-            console.print(f"  {dataset.need_by_id[need_id].title} [{need_id}{score}]")
+            title = dataset.need_by_id[need_id].title
+            if need_id in best:
+                line = _("  {title} [{id}, best {score}]").format(
+                    title=title, id=need_id, score=words.number(best[need_id])
+                )
+            else:
+                line = _("  {title} [{id}]").format(title=title, id=need_id)
+            console.print(line)

@@ -7,6 +7,7 @@ thing. No sentence is built here beyond the reasons the scorer already recorded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ class Fit:
 
     need: Need
     ranked: RankedMatch
+    enterprise_name: str = ""  # empty when the caller did not give names
 
     @property
     def match(self) -> Match:
@@ -59,6 +61,7 @@ class Fit:
             "priority": need.priority.value,
             "rank": ranked.rank,
             "enterprise_id": match.enterprise_id,
+            "enterprise_name": self.enterprise_name,
             "score": rounded(match.score),
             "components": {c.name: rounded(c.points) for c in match.components},
             "similarities": {c.name: round(c.raw, 4) for c in match.components},
@@ -78,9 +81,14 @@ class Fit:
         }
 
 
-def fits(shortlist: Shortlist) -> list[Fit]:
-    """Every ranked pair of a shortlist, in display order."""
-    return [Fit(need, ranked) for need, ranked in shortlist.pairs()]
+def fits(shortlist: Shortlist, names: Mapping[str, str] | None = None) -> list[Fit]:
+    """Every ranked pair of a shortlist, in display order; ``names`` maps an enterprise id
+    to its name (the data's ``Dataset.enterprise_names()``)."""
+    names = names or {}
+    return [
+        Fit(need, ranked, names.get(ranked.match.enterprise_id, ""))
+        for need, ranked in shortlist.pairs()
+    ]
 
 
 @dataclass(frozen=True)

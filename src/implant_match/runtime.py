@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from implant_match.errors import UsageError, WorkerError
+from implant_match.messages import N_
 
 try:
     import fcntl
@@ -87,11 +88,16 @@ def requested_jobs(jobs: int | None) -> int:
                 jobs = int(raw)
             except ValueError:
                 raise UsageError(
-                    f"{JOBS_ENV}={raw!r} is not a whole number",
-                    "use 1 to run in one process, 0 for one process per CPU",
+                    N_("{name}={value} is not a whole number"),
+                    N_("use 1 to run in one process, 0 for one process per CPU"),
+                    params={"name": JOBS_ENV, "value": repr(raw)},
                 ) from None
             if jobs < 0:
-                raise UsageError(f"{JOBS_ENV}={raw!r} is negative", "use 0 or more")
+                raise UsageError(
+                    N_("{name}={value} is negative"),
+                    N_("use 0 or more"),
+                    params={"name": JOBS_ENV, "value": repr(raw)},
+                )
     if not jobs:
         return min(available_cpus(), MAX_AUTO_JOBS)
     return jobs

@@ -19,8 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from implant_match.errors import Problem, closest, did_you_mean, shown_id
+from implant_match.errors import Problem, closest, shown_id, suggestion
 from implant_match.loading import Document, PathKey, SourceMap, Yaml11Scalar
+from implant_match.messages import N_, Phrase
 from implant_match.models import (
     SCHEMA_VERSION,
     Enterprise,
@@ -43,6 +44,29 @@ _KIND = {
     "needs": "need",
     "enterprises": "enterprise",
     "local_actors": "local actor",
+}
+_PRIORITIES = "'low', 'medium' or 'high'"  # pydantic's words for the Priority values
+# " in need 'x'" / " in need #3": one template per kind, so each language can agree them
+_IN_RECORD = {
+    "theme": (N_(" in theme '{id}'"), N_(" in theme #{number}")),
+    "territory": (N_(" in territory '{id}'"), N_(" in territory #{number}")),
+    "need": (N_(" in need '{id}'"), N_(" in need #{number}")),
+    "enterprise": (N_(" in enterprise '{id}'"), N_(" in enterprise #{number}")),
+    "local actor": (N_(" in local actor '{id}'"), N_(" in local actor #{number}")),
+    "group": (N_(" in group '{id}'"), N_(" in group #{number}")),
+    "record": (N_(" in record '{id}'"), N_(" in record #{number}")),
+}
+_DUPLICATE = {
+    "theme": N_("duplicate theme id '{id}' (first defined {where})"),
+    "territory": N_("duplicate territory id '{id}' (first defined {where})"),
+    "need": N_("duplicate need id '{id}' (first defined {where})"),
+    "enterprise": N_("duplicate enterprise id '{id}' (first defined {where})"),
+    "local actor": N_("duplicate local actor id '{id}' (first defined {where})"),
+    "record": N_("duplicate record id '{id}' (first defined {where})"),
+}
+_UNKNOWN = {
+    "theme": N_("unknown theme '{id}'{suggestion}"),
+    "territory": N_("unknown territory '{id}'{suggestion}"),
 }
 
 
@@ -70,9 +94,12 @@ def validate_schema(
     data = document.data
     expected = ", ".join(model.model_fields)
     if not isinstance(data, dict):
-        found = _describe(data)
         return None, [
-            source.problem((), f"expected a mapping with the keys {expected}; found {found}")
+            source.problem(
+                (),
+                N_("expected a mapping with the keys {keys}; found {found}"),
+                params={"keys": expected, "found": _describe(data)},
+            )
         ]
     version = _schema_version_problems(source, data)
     try:
@@ -126,8 +153,11 @@ def _schema_version_problems(source: SourceMap, data: dict[str, Any]) -> list[Pr
         return [
             source.problem(
                 ("schema_version",),
-                f"unsupported schema_version {version}; "
-                f"this version of implant-match reads {SCHEMA_VERSION}",
+                N_(
+                    "unsupported schema_version {version}; "
+                    "this version of implant-match reads {supported}"
+                ),
+                params={"version": version, "supported": SCHEMA_VERSION},
             )
         ]
     return []
@@ -166,68 +196,103 @@ def _problem_from_error(
         allowed = _model_at(model, loc[:-1]).model_fields
         return source.problem(
             loc,
-            f"unknown field '{name}'{where}{did_you_mean(name, allowed)}",
+            N_("unknown field '{name}'{where}{suggestion}"),
             key=True,
-            hint=f"allowed fields: {', '.join(allowed)}",
+            hint=N_("allowed fields: {allowed}"),
+            params={
+                "name": name,
+                "where": where,
+                "suggestion": suggestion(name, allowed),
+                "allowed": ", ".join(allowed),
+            },
         )
     if kind == "missing":
-        return source.problem(loc[:-1], f"missing required field '{name}'{where}", key=True)
+        return source.problem(
+            loc[:-1],
+            N_("missing required field '{name}'{where}"),
+            key=True,
+            params={"name": name, "where": where},
+        )
     if loc and loc[-1] == "schema_version" and kind == "int_type":
         return source.problem(
-            loc, f"schema_version must be the number {SCHEMA_VERSION}, found {_describe(value)}"
+            loc,
+            N_("schema_version must be the number {supported}, found {found}"),
+            params={"supported": SCHEMA_VERSION, "found": _describe(value)},
         )
     field_name = _field_name(loc)
     if isinstance(value, Yaml11Scalar) and kind in ("string_type", "int_type"):
         if kind == "int_type":
-            hint = "write the number without leading zeros or separators"
+            hint = N_("write the number without leading zeros or separators")
         elif isinstance(loc[-1], int):
-            hint = f'put the item in quotes: "{value.text}"'
+            hint = N_('put the item in quotes: "{text}"')
         else:
-            hint = f'write {field_name}: "{value.text}"'
+            hint = N_('write {field}: "{text}"')
         return source.problem(
             loc,
-            f"{field_name}: unquoted '{value.text}' is read as "
-            f"{value.yaml11_reading} by YAML 1.1 tools{where}",
+            N_("{field}: unquoted '{text}' is read as {reading} by YAML 1.1 tools{where}"),
             hint=hint,
+            params={
+                "field": field_name,
+                "text": value.text,
+                "reading": value.yaml11_reading,
+                "where": where,
+            },
         )
-    message = _message_for(kind, field_name, value, error, where)
-    return source.problem(loc, message)
+    message, params = _message_for(kind, field_name, value, error, where)
+    return source.problem(loc, message, params=params)
 
 
-def _message_for(kind: str, field_name: str, value: Any, error: Any, where: str) -> str:
-    described = _describe(value)
+def _message_for(
+    kind: str, field_name: str, value: Any, error: Any, where: Phrase | str
+) -> tuple[str, dict[str, Any]]:
+    """The template of the message for a pydantic error of type ``kind``, and its values."""
+    params: dict[str, Any] = {"field": field_name, "where": where, "found": _describe(value)}
     if kind == "string_type":
         if value is None:
-            return f"{field_name}: must not be empty{where}"
-        return f"{field_name}: expected text, found {described}{where} (put it in quotes)"
+            return N_("{field}: must not be empty{where}"), params
+        return N_("{field}: expected text, found {found}{where} (put it in quotes)"), params
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{field_name}: expected a whole number, found {described}{where}"
+        return N_("{field}: expected a whole number, found {found}{where}"), params
     if kind in ("greater_than_equal", "less_than_equal"):
-        return f"{field_name}: {described} is out of range ({error['msg'].lower()}){where}"
+        params["rule"] = error["msg"].lower()
+        return N_("{field}: {found} is out of range ({rule}){where}"), params
     if kind == "string_pattern_mismatch":
         slug = _slugify(str(value))
-        hint = f"; did you mean '{slug}'?" if slug and slug != value else ""
+        params["value"] = value
+        params["suggestion"] = (
+            Phrase.of(N_("; did you mean '{match}'?"), match=slug) if slug and slug != value else ""
+        )
         return (
-            f"{field_name}: '{value}' is not a valid id (lowercase letters, digits and "
-            f"single hyphens){where}{hint}"
+            N_(
+                "{field}: '{value}' is not a valid id (lowercase letters, digits and "
+                "single hyphens){where}{suggestion}"
+            ),
+            params,
         )
     if kind == "string_too_short":
-        return f"{field_name}: must not be empty{where}"
+        return N_("{field}: must not be empty{where}"), params
     if kind == "string_too_long":
-        return f"{field_name}: text is too long ({error['msg'].lower()}){where}"
+        params["rule"] = error["msg"].lower()
+        return N_("{field}: text is too long ({rule}){where}"), params
     if kind == "too_short":
-        return f"{field_name}: must list at least one item{where}"
+        return N_("{field}: must list at least one item{where}"), params
     if kind == "enum":
+        params["value"] = value
         allowed = error.get("ctx", {}).get("expected", "")
+        params["allowed"] = (
+            Phrase.of(N_("'low', 'medium' or 'high'")) if allowed == _PRIORITIES else allowed
+        )
+        params["suggestion"] = suggestion(str(value), ["low", "medium", "high"])
         return (
-            f"{field_name}: '{value}' is not allowed; expected {allowed}{where}"
-            f"{did_you_mean(str(value), ['low', 'medium', 'high'])}"
+            N_("{field}: '{value}' is not allowed; expected {allowed}{where}{suggestion}"),
+            params,
         )
     if kind in ("tuple_type", "list_type"):
-        return f"{field_name}: expected a list, found {described}{where}"
+        return N_("{field}: expected a list, found {found}{where}"), params
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{field_name}: expected a mapping (key: value lines), found {described}{where}"
-    return f"{field_name}: {error['msg']}{where}"
+        return N_("{field}: expected a mapping (key: value lines), found {found}{where}"), params
+    params["rule"] = error["msg"]
+    return N_("{field}: {rule}{where}"), params
 
 
 def _model_at(model: type[BaseModel], loc: PathKey) -> type[BaseModel]:
@@ -258,9 +323,9 @@ def _field_name(loc: PathKey) -> str:
     return names[-1] if names else "file"
 
 
-def _where(loc: PathKey, data: Any) -> str:
+def _where(loc: PathKey, data: Any) -> Phrase | str:
     """`` in need 'x'`` for the innermost record of ``loc`` that has an id."""
-    label = ""
+    label: Phrase | str = ""
     node = data
     for i, part in enumerate(loc):
         try:
@@ -269,29 +334,29 @@ def _where(loc: PathKey, data: Any) -> str:
             break
         if isinstance(part, int) and i > 0 and isinstance(node, dict):
             record_id = node.get("id")
-            kind = _KIND.get(str(loc[i - 1]), "record")
+            named, numbered = _IN_RECORD[_KIND.get(str(loc[i - 1]), "record")]
             label = (
-                f" in {kind} '{record_id}'"
+                Phrase.of(named, id=record_id)
                 if isinstance(record_id, str)
-                else f" in {kind} #{part + 1}"
+                else Phrase.of(numbered, number=part + 1)
             )
     return label
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any) -> Phrase:
     if value is None:
-        return "nothing (an empty value)"
+        return Phrase.of(N_("nothing (an empty value)"))
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
+        return Phrase.of(N_("the boolean {value}"), value=str(value).lower())
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return Phrase.of(N_("the number {value}"), value=value)
     if isinstance(value, str):
-        return f"the text '{value[:60]}'"
+        return Phrase.of(N_("the text '{value}'"), value=value[:60])
     if isinstance(value, list):
-        return "a list"
+        return Phrase.of(N_("a list"))
     if isinstance(value, dict):
-        return "a mapping"
-    return f"'{value}'"
+        return Phrase.of(N_("a mapping"))
+    return Phrase.of("'{value}'", value=value)
 
 
 def fold(text: str) -> str:
@@ -412,13 +477,14 @@ def _duplicates(
         if not isinstance(record_id, str):
             continue
         if record_id in seen:
-            first = source.where((*base, seen[record_id], "id"))
+            first = source.place((*base, seen[record_id], "id"))
+            at = N_("at {place}") if source.by_path else N_("on {place}")
             problems.append(
                 source.problem(
                     (*base, i, "id"),
-                    f"duplicate {kind} id '{record_id}' (first defined "
-                    f"{'at' if source.by_path else 'on'} {first})",
-                    hint="ids must be unique",
+                    _DUPLICATE.get(kind, _DUPLICATE["record"]),
+                    hint=N_("ids must be unique"),
+                    params={"id": record_id, "where": Phrase.of(at, place=first)},
                 )
             )
         else:
@@ -431,7 +497,9 @@ def _ref(
     if isinstance(value, str) and value not in known:
         problems.append(
             source.problem(
-                loc, f"unknown {kind} '{shown_id(value)}'{did_you_mean(value, sorted(known))}"
+                loc,
+                _UNKNOWN[kind],
+                params={"id": shown_id(value), "suggestion": suggestion(value, sorted(known))},
             )
         )
 
@@ -497,8 +565,9 @@ def _cycles(source: SourceMap, themes: list[tuple[int, dict[str, Any]]]) -> list
         problems.append(
             source.problem(
                 ("themes", first_index[start], "parent"),
-                f"theme '{start}' is its own ancestor: {' -> '.join(chain)}",
-                hint="parents must form a tree",
+                N_("theme '{id}' is its own ancestor: {chain}"),
+                hint=N_("parents must form a tree"),
+                params={"id": start, "chain": " -> ".join(chain)},
             )
         )
     for theme_id, level in depth.items():
@@ -506,9 +575,11 @@ def _cycles(source: SourceMap, themes: list[tuple[int, dict[str, Any]]]) -> list
             problems.append(
                 source.problem(
                     ("themes", first_index[theme_id], "parent"),
-                    f"theme '{theme_id}' is {level} levels below its root; the limit is "
-                    f"{MAX_THEME_DEPTH} levels",
-                    hint="attach it higher in the tree",
+                    N_(
+                        "theme '{id}' is {level} levels below its root; the limit is {limit} levels"
+                    ),
+                    hint=N_("attach it higher in the tree"),
+                    params={"id": theme_id, "level": level, "limit": MAX_THEME_DEPTH},
                 )
             )
     return problems
@@ -566,8 +637,9 @@ def check_warnings(
             problems.append(
                 needs_source.problem(
                     ("themes", i, "id"),
-                    f"theme '{theme.id}' is never used by a need, an enterprise or a local actor",
+                    N_("theme '{id}' is never used by a need, an enterprise or a local actor"),
                     severity="warning",
+                    params={"id": theme.id},
                 )
             )
 
@@ -579,9 +651,12 @@ def check_warnings(
                 problems.append(
                     needs_source.problem(
                         ("territories", i, "priority_themes", j),
-                        f"priority theme '{theme_id}' of territory '{territory.id}' has no need "
-                        "recorded",
+                        N_(
+                            "priority theme '{theme}' of territory '{territory}' has no need "
+                            "recorded"
+                        ),
                         severity="warning",
+                        params={"theme": theme_id, "territory": territory.id},
                     )
                 )
 
@@ -594,13 +669,16 @@ def check_warnings(
         j, other_id, _, _ = entries[earlier]
         if other_id == enterprise_id:
             continue  # a duplicate id: already an error
-        first = enterprises_source.where(("enterprises", j, "name"))
+        first = enterprises_source.place(("enterprises", j, "name"))
         problems.append(
             enterprises_source.problem(
                 ("enterprises", i, "name"),
-                f"enterprise name '{name}' is very close to '{other_id}' ({first}): the same "
-                "enterprise twice?",
+                N_(
+                    "enterprise name '{name}' is very close to '{other}' ({where}): the same "
+                    "enterprise twice?"
+                ),
                 severity="warning",
+                params={"name": name, "other": other_id, "where": first},
             )
         )
     return problems

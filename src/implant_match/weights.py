@@ -13,8 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from implant_match.errors import DataError, UsageError, did_you_mean
+from implant_match.errors import DataError, UsageError, suggestion
 from implant_match.loading import load_document
+from implant_match.messages import N_
 
 EVIDENCE_PARTS = ("themes", "text", "keywords", "meaning")
 PARTS = (*EVIDENCE_PARTS, "complementarity")
@@ -59,8 +60,8 @@ class Weights(BaseModel):
         total = sum(getattr(self, p) for p in EVIDENCE_PARTS)
         if total <= 0:
             raise UsageError(
-                "the weights of themes, text, keywords and meaning are all zero",
-                "give at least one of them a positive weight",
+                N_("the weights of themes, text, keywords and meaning are all zero"),
+                N_("give at least one of them a positive weight"),
             )
         out = {p: getattr(self, p) / total for p in EVIDENCE_PARTS}
         out["complementarity"] = self.complementarity
@@ -92,18 +93,26 @@ def load_weights(path: Path | None = None, overrides: list[str] | None = None) -
         name = name.strip()
         if not sep:
             raise UsageError(
-                f"--weight '{item}' is not of the form NAME=VALUE",
-                "for example --weight themes=0.5",
+                N_("--weight '{item}' is not of the form NAME=VALUE"),
+                N_("for example --weight themes=0.5"),
+                params={"item": item},
             )
         if name not in PARTS:
             raise UsageError(
-                f"unknown weight '{name}'{did_you_mean(name, PARTS)}",
-                f"weights are {', '.join(PARTS)}",
+                N_("unknown weight '{name}'{suggestion}"),
+                N_("weights are {parts}"),
+                params={
+                    "name": name,
+                    "suggestion": suggestion(name, PARTS),
+                    "parts": ", ".join(PARTS),
+                },
             )
         try:
             values[name] = float(raw.replace(",", "."))
         except ValueError:
-            raise UsageError(f"--weight {name}: '{raw}' is not a number") from None
+            raise UsageError(
+                N_("--weight {name}: '{raw}' is not a number"), params={"name": name, "raw": raw}
+            ) from None
     try:
         return Weights.model_validate(values)
     except ValidationError as exc:

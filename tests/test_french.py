@@ -1,0 +1,367 @@
+"""The French interface: what people read is French by default, English with ``--lang en``;
+what programs read (JSON, ``--format github``, the rfc4180 CSV) is the same in both.
+
+Golden files ``tests/golden/*.fr.txt`` and ``*.en.txt`` pin the outputs at 80 columns
+(``IMPLANT_MATCH_UPDATE_GOLDEN=1`` rewrites them). Every run here sets the language, or
+clears every variable that could choose one, so a developer's locale changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from implant_match.cli import _DOCSTRINGS, app, command
+from implant_match.dataset import Dataset
+from implant_match.errors import DataError, Problem, UnknownIdError
+from implant_match.i18n import language
+from implant_match.messages import Phrase
+from implant_match.models import Need, Priority
+from implant_match.render import problem_line
+
+from .factories import ROOT, bundled, bundled_dataset, enterprises_document, needs_document
+from .profiles import examples
+from .test_cli import GOLDEN, UPDATE, check_golden
+
+NEEDS, ENTERPRISES = bundled().needs, bundled().enterprises
+DATA_ARGS = ["--needs", str(NEEDS), "--enterprises", str(ENTERPRISES)]
+BROKEN = [  # relative to the repository, where every test of this module runs
+    "--needs",
+    "tests/data/invalid/needs-several-faults.yaml",
+    "--enterprises",
+    "tests/data/valid/enterprises.yaml",
+]
+NO_LOCALE: dict[str, str | None] = {
+    "IMPLANT_MATCH_LANG": None,
+    "LC_ALL": None,
+    "LC_MESSAGES": None,
+    "LANG": None,
+}
+FRENCH_LOCALE: dict[str, str | None] = {**NO_LOCALE, "LANG": "fr_FR.UTF-8"}
+# the real default model, as the English golden files of test_cli.py are made
+BASE = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb", "IMPLANT_MATCH_MODEL": "usem3"}
+
+COMMANDS = {
+    "rank_refugees": [
+        "rank",
+        "--need",
+        "formation-francais-refugies-lyon",
+        "--need",
+        "produits-premiere-necessite-lyon",
+        "--top",
+        "3",
+        *DATA_ARGS,
+    ],
+    "rank_enterprise_unir": ["rank", "--enterprise", "unir", "--top", "3", *DATA_ARGS],
+    "explain_unir": ["explain", "unir", "formation-francais-refugies-lyon", *DATA_ARGS],
+    "explain_excluded": ["explain", "unir", "emploi-jeunes-isere", *DATA_ARGS],
+    "gaps": ["gaps", *DATA_ARGS],
+    "cohort_lyon": ["cohort", "--size", "4", "--territory", "metropole-lyon", *DATA_ARGS],
+    "validate_broken": ["validate", *BROKEN],
+    "lexicon_fle": ["lexicon", "fle"],
+}
+# the goldens the English outputs had before the French interface: unchanged
+ENGLISH_GOLDEN = {
+    "rank_refugees": "rank_refugees.txt",
+    "rank_enterprise_unir": "rank_enterprise_unir.txt",
+    "explain_unir": "explain_unir.txt",
+    "explain_excluded": "explain_excluded.txt",
+    "gaps": "gaps.txt",
+    "cohort_lyon": "cohort_lyon.txt",
+    "validate_broken": "validate_broken.en.txt",
+    "lexicon_fle": "lexicon_fle.en.txt",
+}
+
+# Words of the English interface that must not show in French output (the data's own
+# French text holds none of them as whole words).
+ENGLISH_WORDS = re.compile(
+    r"\b(the|with|and|of|for|in|is|not|Enterprise|Need|Needs|Why|Local|actors|priority|"
+    r"themes|eligible|Shares|Speaks|says|error|errors|warning|warnings|file|partner|"
+    r"competitor|raise|none|objective|Adds|best|found|unknown|Similarity|Weight|Running|"
+    r"lacks|Short|uncovered|moderate|high|medium|low|wrote|rows|common|Key|terms|"
+    r"only|wants|Themes|Words|Priority|Best|Explanation|Territory|Competitors|"
+    r"meaning|column|value|used|Shortlist|Columns|did|mean|expected|allowed|missing)\b"
+)
+
+
+@pytest.fixture(autouse=True)
+def _in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def run(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, args, env={**BASE, **env})
+    return result.exit_code, result.stdout, result.stderr
+
+
+# The data format's own words, English by design (keys in English, values in French or
+# in English): a message may quote them
+DATA_WORDS = re.compile(r"\bpriority\s: |low, medium ou high")
+
+
+def english_in(text: str) -> list[str]:
+    return sorted(set(ENGLISH_WORDS.findall(DATA_WORDS.sub("", text))))
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_french_golden_outputs(name: str) -> None:
+    code, out, err = run(COMMANDS[name], {"IMPLANT_MATCH_LANG": "fr"})
+    assert code == (1 if name == "validate_broken" else 0), err
+    if name != "validate_broken":  # one problem a line, whatever the width
+        assert max(len(line) for line in out.splitlines()) <= 80
+    check_golden(f"{name}.fr.txt", out)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_lang_en_shows_today_s_english(name: str) -> None:
+    code, out, err = run([*COMMANDS[name], "--lang", "en"], {"IMPLANT_MATCH_LANG": "fr"})
+    assert code == (1 if name == "validate_broken" else 0), err
+    check_golden(ENGLISH_GOLDEN[name], out)
+
+
+@pytest.mark.parametrize("env", [FRENCH_LOCALE, NO_LOCALE], ids=["LANG=fr_FR", "no-locale"])
+@pytest.mark.parametrize("name", [n for n in COMMANDS if n != "lexicon_fle"])
+def test_no_english_sentence_in_french(name: str, env: dict[str, str | None]) -> None:
+    _, out, err = run(COMMANDS[name], env)
+    assert out.strip()
+    assert english_in(out + err) == []
+
+
+def test_the_english_word_list_does_catch_english() -> None:
+    """Guards the check above: today's English outputs are full of these words."""
+    _, out, _ = run(COMMANDS["rank_refugees"], {"IMPLANT_MATCH_LANG": "en"})
+    assert {"Enterprise", "Why", "priority", "eligible"} <= set(english_in(out))
+
+
+@pytest.mark.parametrize("env", [FRENCH_LOCALE, NO_LOCALE], ids=["LANG=fr_FR", "no-locale"])
+def test_the_xlsx_export_is_french_with_a_way_back_to_column_ids(
+    env: dict[str, str | None], tmp_path: Path
+) -> None:
+    target = tmp_path / "x.xlsx"
+    code, _, err = run(["export", str(target), "--top", "2", *DATA_ARGS], env)
+    assert code == 0, err
+    assert english_in(err.replace(str(target), "")) == []  # "44 lignes écrites dans ..."
+    book = load_workbook(io.BytesIO(target.read_bytes()))
+    shortlist, about = book.worksheets
+    assert (shortlist.title, about.title) == ("Sélection", "Colonnes")
+    header = [c.value for c in shortlist[1]]
+    rows = list(about.iter_rows(values_only=True))
+    mapping = {r[0]: r[2] for r in rows[1:] if r and r[0] in header}
+    assert mapping["Explication"] == "explanation" and mapping["Besoin"] == "need_title"
+    assert len(mapping) == len(header)
+    # the words of the tool (the data's own keywords may be English: "made in France")
+    words = [*header, *(str(v) for r in rows for v in (r[:2] if r else ()) if v)]
+    for name in ("Priorité", "Territoire", "Explication"):
+        column = header.index(name)
+        words += [str(row[column]) for row in shortlist.iter_rows(min_row=2, values_only=True)]
+    assert "Partage les thèmes du besoin" in words[-1]
+    assert english_in(re.sub(r"\(.*?\)|:[^.]*\.", "", " ".join(words))) == []
+
+
+def test_machine_outputs_are_the_same_bytes_in_both_languages(tmp_path: Path) -> None:
+    outputs = {}
+    for lang in ("fr", "en"):
+        target = tmp_path / f"{lang}.csv"
+        json_run = run(["rank", "--format", "json", "--top", "2", *DATA_ARGS, "--lang", lang], {})
+        csv_run = run(
+            ["export", str(target), "--dialect", "rfc4180", "--top", "2", *DATA_ARGS],
+            {"IMPLANT_MATCH_LANG": lang},
+        )
+        github = run([*COMMANDS["validate_broken"], "--format", "github", "--lang", lang], {})
+        problems = run([*COMMANDS["validate_broken"], "--format", "json", "--lang", lang], {})
+        explain = run([*COMMANDS["explain_unir"], "--format", "json", "--lang", lang], {})
+        assert json_run[0] == csv_run[0] == explain[0] == 0
+        assert github[0] == problems[0] == 1
+        outputs[lang] = (
+            json_run[1],
+            target.read_bytes(),
+            github[1],
+            problems[1],
+            explain[1],
+        )
+    assert outputs["fr"] == outputs["en"]
+    assert '"enterprise_name": "UniR (Universités & Réfugié·es)"' in outputs["fr"][0]
+
+
+def test_french_numbers_use_the_decimal_comma() -> None:
+    _, out, _ = run(COMMANDS["explain_unir"], {"IMPLANT_MATCH_LANG": "fr"})
+    _, data, _ = run([*COMMANDS["explain_unir"], "--format", "json"], {"IMPLANT_MATCH_LANG": "fr"})
+    score = json.loads(data)["score"]
+    assert f"{score:.1f}".replace(".", ",") in out and "0,885" in out
+    assert not re.search(r"\d\.\d", out)
+
+
+def test_ids_show_only_in_brackets_in_french() -> None:
+    dataset = bundled_dataset()
+    ids = {t for t in dataset.themes} | set(dataset.territories)
+    ids |= {a.id for t in dataset.territories.values() for a in t.local_actors}
+    ids = {i for i in ids if "-" in i}  # a one-word id may be a French word of the text
+    for name in ("rank_refugees", "explain_unir", "gaps", "cohort_lyon"):
+        _, out, _ = run(COMMANDS[name], {"IMPLANT_MATCH_LANG": "fr"})
+        outside = re.sub(r"\[[^\]]*\]?", "", out)
+        assert not [i for i in ids if i in outside], name
+
+
+def test_problems_keep_english_and_word_their_template_in_french() -> None:
+    where = Phrase.of(" in need '{id}'", id="a")
+    problem = Problem(
+        "f.yaml",
+        3,
+        7,
+        "error",
+        "unknown theme '{id}'{suggestion}",
+        "ids must be unique",
+        {"id": "x", "suggestion": where},
+    )
+    assert problem.message == "unknown theme 'x' in need 'a'"
+    assert (
+        problem.format() == "f.yaml:3:7: error: unknown theme 'x' in need 'a' (ids must be unique)"
+    )
+    message, hint = problem.text(language("fr").gettext)
+    assert message == "thème inconnu «\u00a0x\u00a0» dans le besoin «\u00a0a\u00a0»"
+    assert hint == "les identifiants doivent être uniques"
+    plain = Problem("f.yaml", 0, 0, "error", "no such file")
+    assert plain.text(language("fr").gettext) == ("fichier introuvable", None)
+
+
+def test_usage_errors_are_said_in_french() -> None:
+    error = UnknownIdError(
+        "unknown need '{id}'{suggestion}",
+        params={"id": "x", "suggestion": Phrase.of("; did you mean '{match}'?", match="y")},
+    )
+    assert str(error) == "unknown need 'x'; did you mean 'y'?"
+    code, _, err = run(["explain", "unir", "nope", *DATA_ARGS], {"IMPLANT_MATCH_LANG": "fr"})
+    assert code == 2 and err.startswith("erreur\u00a0: besoin inconnu «\u00a0nope\u00a0»")
+
+
+def test_summary_plurals_come_from_the_catalog() -> None:
+    _, out, _ = run(COMMANDS["validate_broken"], {"IMPLANT_MATCH_LANG": "fr"})
+    assert out.splitlines()[-1] == "4 erreurs, 0 avertissement dans 1 fichier"
+
+
+@pytest.mark.parametrize(("word", "value"), [("haute", "high"), ("Moyenne", "medium")])
+def test_french_priorities_are_accepted_in_the_data(word: str, value: str) -> None:
+    need = Need.model_validate(
+        {"id": "a", "territory": "t", "title": "T", "description": "D", "themes": ["x"]}
+        | {"priority": word}
+    )
+    assert need.priority is Priority(value)
+
+
+def test_the_docstrings_listed_for_the_catalog_are_the_commands_docstrings() -> None:
+    english = {sub.help for sub in command().commands.values()}  # tests run in English
+    assert set(_DOCSTRINGS) == english
+
+
+def test_help_is_french_by_default() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in NO_LOCALE}
+    done = subprocess.run(
+        [sys.executable, "-m", "implant_match", "rank", "--help"],
+        capture_output=True,
+        text=True,
+        env={**env, "COLUMNS": "200"},
+        check=True,
+    )
+    assert "Classer les entreprises pour chaque besoin" in done.stdout
+    assert "Seulement ce besoin" in done.stdout
+    assert "Rank enterprises" not in done.stdout
+    assert "Afficher cette aide et quitter." in done.stdout  # typer's own words too
+    assert "par défaut\u00a0: 5" in done.stdout
+
+
+def test_golden_folder_has_both_languages() -> None:
+    for name in COMMANDS:
+        assert (GOLDEN / f"{name}.fr.txt").exists()
+
+
+FIELDS = ["id", "territory", "title", "description", "themes", "keywords", "priority", "x"]
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=10), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+)
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(field=st.sampled_from(FIELDS), value=VALUES)
+def test_every_problem_is_worded_in_french_whatever_the_value(field: str, value: object) -> None:
+    """Any value in any field of a need: each problem has a French line, no placeholder
+    left unfilled, and its English message untouched by the wording."""
+    document = needs_document()
+    document["needs"][0] = {**document["needs"][0], field: value}
+    found: list[Problem] = []
+    try:
+        Dataset.from_records(document, enterprises_document())
+    except DataError as exc:
+        found = exc.problems
+    assume(found)  # a value the schema takes tells nothing here
+    for problem in found:
+        english = problem.message
+        line = problem_line(problem, language("fr"))
+        assert problem.message == english
+        if problem.template is not None and "{" not in str(value):
+            assert "{" not in line, line
+        assert problem_line(problem, language("en")) == problem.format()
+
+
+def test_the_excel_fr_csv_in_french_is_pinned_byte_for_byte(tmp_path: Path) -> None:
+    target = tmp_path / "x.csv"
+    args = ["export", str(target), "--need", "formation-francais-refugies-lyon", "--top", "2"]
+    code, _, err = run([*args, *DATA_ARGS], {"IMPLANT_MATCH_LANG": "fr"})
+    assert code == 0, err
+    data = target.read_bytes()
+    golden = GOLDEN / "export_excel_fr.fr.csv"
+    if UPDATE:
+        golden.write_bytes(data)
+    assert data == golden.read_bytes()
+    header = data.decode("utf-8-sig").split("\r\n")[0].split(";")
+    assert header[:3] == ["Identifiant du besoin", "Besoin", "Territoire"]
+    _, listed, _ = run(
+        ["rank", "--format", "json", *args[2:], *DATA_ARGS], {"IMPLANT_MATCH_LANG": "fr"}
+    )
+    score = json.loads(listed)[0]["score"]
+    assert ";haute;" in data.decode() and f";{score:.2f}".replace(".", ",") in data.decode()
+
+
+def test_french_reasons_say_what_the_engine_s_english_reasons_say() -> None:
+    """One French sentence per English one, in the same order, for every ranked pair: the
+    output layer words the same evidence the scorer recorded (numbers and names kept)."""
+    from implant_match import Engine, rank
+    from implant_match.wording import reasons
+
+    dataset = bundled_dataset()
+    french = language("fr")
+    openings = {
+        "Shares": "Partage",
+        "Speaks": "Parle",
+        "Finds": "Trouve",
+        "Shows": "Montre",
+        "Names": "Nomme",
+        "Would": "Ferait",
+        "Could": "Pourrait",
+        "Little": "Peu",
+    }
+    checked = 0
+    for fit in rank(Engine(dataset), top=5, stability=False):
+        english = list(fit.match.reasons)
+        worded = reasons(fit.match, dataset, french)
+        assert [openings[e.split()[0]] for e in english] == [f.split()[0] for f in worded]
+        for sentence, phrase in zip(english, worded, strict=True):
+            assert re.findall(r"\d+", sentence) == re.findall(r"\d+", phrase)
+        checked += 1
+    assert checked > 50
