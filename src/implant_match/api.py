@@ -18,9 +18,10 @@ from collections.abc import Iterable, Mapping
 
 from implant_match.dataset import Dataset
 from implant_match.gap_report import DEFAULT_THRESHOLD, GapReport, find_gaps
-from implant_match.promotion import DEFAULT_COVER, Cohort, choose_cohort
+from implant_match.promotion import DEFAULT_COVER, DEFAULT_TOLERANCE, Cohort, choose_cohort
 from implant_match.ranking import Engine, RankOptions, Shortlist
 from implant_match.results import Explanation, Fit, fits
+from implant_match.selection import Selection
 from implant_match.weights import Weights
 
 WeightsLike = Weights | Mapping[str, float] | None
@@ -50,6 +51,10 @@ def rank_options(
     min_score: float | None = None,
     weights: WeightsLike = None,
     stability: bool = True,
+    exclude: Iterable[str] = (),
+    include: Iterable[str] = (),
+    keep_present: bool = False,
+    show_decided: bool = False,
 ) -> RankOptions:
     """The options of one ranking, as ``rank`` takes them."""
     needs = (need,) if isinstance(need, str) else tuple(need or ())
@@ -62,6 +67,7 @@ def rank_options(
         min_score=min_score or 0.0,
         weights=weights_of(weights),
         stability=stability,
+        selection=Selection(tuple(exclude), tuple(include), keep_present, show_decided),
     )
 
 
@@ -82,10 +88,19 @@ def rank(
     weights: WeightsLike = None,
     stability: bool = True,
     jobs: int = 1,
+    exclude: Iterable[str] = (),
+    include: Iterable[str] = (),
+    keep_present: bool = False,
+    show_decided: bool = False,
 ) -> list[Fit]:
     """Each selected need's best ``top`` enterprises (or, with ``enterprise``, that
     enterprise's best needs), in report order: territory, priority, need id; candidates by
-    score, ties by id. ``[f.to_dict() for f in rank(...)]`` is ``rank --format json``."""
+    score, ties by id. ``[f.to_dict() for f in rank(...)]`` is ``rank --format json``.
+
+    Rejected and ineligible pairs (the dataset's decisions) and enterprises already
+    present on a need's territory are left out, unless ``show_decided`` or
+    ``keep_present``; ``exclude`` leaves enterprises out, ``include`` keeps them whatever
+    a decision or presence says."""
     options = rank_options(
         need=need,
         territory=territory,
@@ -95,6 +110,10 @@ def rank(
         min_score=min_score,
         weights=weights,
         stability=stability,
+        exclude=exclude,
+        include=include,
+        keep_present=keep_present,
+        show_decided=show_decided,
     )
     return fits(shortlist(data, options, jobs))
 
@@ -106,8 +125,12 @@ def explain(
     the enterprise out)."""
     engine = engine_of(data)
     result = engine.explain(enterprise_id, need_id, weights_of(weights))
+    need = engine.dataset.need_by_id[need_id]
     return Explanation(
-        engine.dataset.need_by_id[need_id], engine.dataset.enterprise_by_id[enterprise_id], result
+        need,
+        engine.dataset.enterprise_by_id[enterprise_id],
+        result,
+        engine.standing(need, enterprise_id),
     )
 
 
@@ -133,8 +156,13 @@ def cohort(
     method: str = "auto",
     cover_threshold: float = DEFAULT_COVER,
     weights: WeightsLike = None,
+    keep_present: bool = False,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> Cohort:
-    """The ``size`` enterprises that together serve the needs best (a promotion)."""
+    """The ``size`` enterprises that together serve the needs best (a promotion), with
+    the near-ties within ``tolerance`` of its objective. Selected enterprises (the
+    dataset's decisions) are pinned; rejected, ineligible and already present pairs
+    gain nothing (presence counts unless ``keep_present``)."""
     return choose_cohort(
         engine_of(data),
         size,
@@ -144,4 +172,6 @@ def cohort(
         tuple(exclude),
         method,
         cover_threshold,
+        keep_present,
+        tolerance,
     )

@@ -65,6 +65,41 @@ LexiconOpt = Annotated[
         show_default=False,
     ),
 ]
+DecisionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--decisions",
+        help="The committee's decisions file [default: decisions.yaml beside the needs "
+        "file, if any]",
+        show_default=False,
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", help="Leave this enterprise out (repeatable).", show_default=False),
+]
+IncludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--include",
+        help="Keep this enterprise whatever a decision or its presence says (repeatable).",
+        show_default=False,
+    ),
+]
+KeepPresentOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-present",
+        help="Keep enterprises already present on a need's territory (left out by default).",
+    ),
+]
+ShowDecidedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-decided",
+        help="Show rejected and ineligible pairs too, greyed, with their status.",
+    ),
+]
 WeightsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -230,7 +265,11 @@ def main_callback(
 
 
 def _engine(
-    needs: Path | None, enterprises: Path | None, lexicon: Path | None, jobs: int | None = None
+    needs: Path | None,
+    enterprises: Path | None,
+    lexicon: Path | None,
+    jobs: int | None = None,
+    decisions: Path | None = None,
 ) -> Engine:
     """The analysed data; ``jobs`` None: as many processes as $IMPLANT_MATCH_JOBS or the
     CPUs allow (a bad $IMPLANT_MATCH_JOBS is said only by the commands that rank in
@@ -243,7 +282,7 @@ def _engine(
             jobs = resolve_jobs(None)
         except UsageError:
             jobs = 1
-    return open_engine(needs, enterprises, lexicon, jobs=jobs)
+    return open_engine(needs, enterprises, lexicon, jobs=jobs, decisions=decisions)
 
 
 def _rank_options(
@@ -256,6 +295,10 @@ def _rank_options(
     top: int,
     min_score: float,
     stability: bool,
+    exclude: list[str] | None = None,
+    include: list[str] | None = None,
+    keep_present: bool = False,
+    show_decided: bool = False,
 ) -> RankOptions:
     from implant_match.api import rank_options
     from implant_match.weights import load_weights
@@ -269,6 +312,10 @@ def _rank_options(
         min_score=min_score,
         weights=load_weights(weights_file, weight),
         stability=stability,
+        exclude=exclude or (),
+        include=include or (),
+        keep_present=keep_present,
+        show_decided=show_decided,
     )
 
 
@@ -278,19 +325,24 @@ def validate(
     needs: NeedsOpt = None,
     enterprises: EnterprisesOpt = None,
     lexicon: LexiconOpt = None,
+    decisions: DecisionsOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     output: Annotated[
         ProblemFormat,
         typer.Option("--format", help="text; github (adds ::error annotations); json."),
     ] = ProblemFormat.text,
 ) -> None:
-    """Check both data files (and a project lexicon): every problem, one per line."""
-    from implant_match.dataset import inspect_files, lexicon_file, resolve_paths
+    """Check both data files (and a project lexicon, a decisions file): every problem, one
+    per line."""
+    from implant_match.dataset import decisions_file, inspect_files, lexicon_file, resolve_paths
     from implant_match.errors import sort_problems
     from implant_match.render import render_problems
 
     paths = resolve_paths(needs, enterprises)
-    problems = sort_problems(inspect_files(paths, lexicon_file(paths, lexicon)).problems)
+    decided = decisions_file(paths.needs, decisions)
+    problems = sort_problems(
+        inspect_files(paths, lexicon_file(paths, lexicon), decisions=decided).problems
+    )
     failed = any(p.is_error for p in problems) or (strict and bool(problems))
     if output is ProblemFormat.json:
         import json
@@ -364,14 +416,31 @@ def rank(
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
     jobs: JobsOpt = None,
+    decisions: DecisionsOpt = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    keep_present: KeepPresentOpt = False,
+    show_decided: ShowDecidedOpt = False,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
     from implant_match.runtime import resolve_jobs
 
     workers = resolve_jobs(jobs)
-    engine = _engine(needs, enterprises, lexicon, workers)
+    engine = _engine(needs, enterprises, lexicon, workers, decisions)
     options = _rank_options(
-        weights, weight, need, territory, theme, enterprise, top, min_score, stability
+        weights,
+        weight,
+        need,
+        territory,
+        theme,
+        enterprise,
+        top,
+        min_score,
+        stability,
+        exclude,
+        include,
+        keep_present,
+        show_decided,
     )
     if output is OutputFormat.json:
         from implant_match.export import json_array, json_items, json_records
@@ -397,12 +466,13 @@ def explain(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
+    decisions: DecisionsOpt = None,
 ) -> None:
     """Explain one enterprise's score for one need, part by part."""
     from implant_match.api import explain as explain_pair
     from implant_match.weights import load_weights
 
-    engine = _engine(needs, enterprises, lexicon)
+    engine = _engine(needs, enterprises, lexicon, decisions=decisions)
     explanation = explain_pair(engine, enterprise, need, load_weights(weights, weight))
     if output is OutputFormat.json:
         from implant_match.export import dumps
@@ -411,7 +481,7 @@ def explain(
         return
     from implant_match.render import render_explanation
 
-    render_explanation(explanation.result, engine, _console())
+    render_explanation(explanation.result, engine, _console(), explanation.standing)
 
 
 @app.command()
@@ -442,6 +512,11 @@ def export(
         ),
     ] = "excel-fr",
     jobs: JobsOpt = None,
+    decisions: DecisionsOpt = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    keep_present: KeepPresentOpt = False,
+    show_decided: ShowDecidedOpt = False,
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     from implant_match.export import exporter_for
@@ -449,9 +524,21 @@ def export(
 
     exporter_for(path)  # an unknown extension is a usage error before any work
     workers = resolve_jobs(jobs)
-    engine = _engine(needs, enterprises, lexicon, workers)
+    engine = _engine(needs, enterprises, lexicon, workers, decisions)
     options = _rank_options(
-        weights, weight, need, territory, theme, enterprise, top, min_score, stability
+        weights,
+        weight,
+        need,
+        territory,
+        theme,
+        enterprise,
+        top,
+        min_score,
+        stability,
+        exclude,
+        include,
+        keep_present,
+        show_decided,
     )
     shortlist = engine.rank(options, workers)
     from implant_match.export import export as write_export
@@ -467,7 +554,7 @@ def export(
 @app.command()
 @handle_errors
 def schema(
-    kind: Annotated[str, typer.Argument(help="needs, enterprises, lexicon or weights.")],
+    kind: Annotated[str, typer.Argument(help="needs, enterprises, lexicon, weights or decisions.")],
 ) -> None:
     """Print the JSON Schema of a data file, generated from the models."""
     from implant_match.schema import SCHEMAS, schema_text
@@ -623,12 +710,24 @@ def cohort(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.table,
+    decisions: DecisionsOpt = None,
+    keep_present: KeepPresentOpt = False,
+    tolerance: Annotated[
+        float,
+        typer.Option(
+            "--tolerance",
+            min=0,
+            max=100,
+            help="List the cohorts differing by one member whose objective is within this "
+            "many percent of the best.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Choose the K enterprises (a promotion) that together serve the needs best."""
     from implant_match.api import cohort as choose_cohort
     from implant_match.weights import load_weights
 
-    engine = _engine(needs, enterprises, lexicon)
+    engine = _engine(needs, enterprises, lexicon, decisions=decisions)
     result = choose_cohort(
         engine,
         size,
@@ -638,6 +737,8 @@ def cohort(
         method=method,
         cover_threshold=cover,
         weights=load_weights(weights, weight),
+        keep_present=keep_present,
+        tolerance=tolerance / 100.0,
     )
     if output is OutputFormat.json:
         from implant_match.export import dumps

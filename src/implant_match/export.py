@@ -53,6 +53,17 @@ COLUMNS: list[tuple[str, str]] = [
     ("partners", "Ids of local actors that could partner with it."),
     ("competitors", "Ids of local actors it would duplicate."),
     ("explanation", "Why, in words."),
+    # added for the selection (issue 20): at the end, so that programs reading the
+    # earlier columns by position keep working
+    (
+        "status",
+        "Decision in force for the pair: shortlisted, selected, rejected, ineligible or "
+        "on-hold; empty when none.",
+    ),
+    ("note", "The decision's note."),
+    ("present", "yes when the enterprise already works on the need's territory."),
+    ("extra", "The enterprise's own fields, as 'key: value | key: value'."),
+    ("need_extra", "The need's own fields, as 'key: value | key: value'."),
 ]
 COLUMN_NAMES = [name for name, _ in COLUMNS]
 COLUMN_DECIMALS = {"stability": 3}
@@ -84,8 +95,26 @@ def table_rows(shortlist: Shortlist, names: dict[str, tuple[str, str]]) -> list[
         for key in ("matched_themes", "matched_keywords", "partners", "competitors"):
             row[key] = LIST_SEPARATOR.join(record[key])
         row["explanation"] = " ".join(record["reasons"])
+        row["status"] = record["status"] or ""
+        row["note"] = record["note"] or ""
+        row["present"] = "yes" if record["present"] else ""
+        row["extra"] = extra_text(record["extra"])
+        row["need_extra"] = extra_text(record["need_extra"])
         rows.append(row)
     return rows
+
+
+def extra_text(extra: dict[str, Any]) -> str:
+    """A team's own fields in one cell: ``key: value | key: value`` (lists joined by ', ')."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(shown(v) for v in value)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return "" if value is None else str(value)
+
+    return LIST_SEPARATOR.join(f"{key}: {shown(value)}" for key, value in extra.items())
 
 
 def neutralise(value: str) -> str:

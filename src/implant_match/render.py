@@ -20,7 +20,8 @@ from implant_match.errors import Problem
 from implant_match.gap_report import GapReport
 from implant_match.promotion import Cohort
 from implant_match.ranking import Engine, RankedMatch, Shortlist
-from implant_match.scoring import Exclusion, Match
+from implant_match.scoring import ActorLink, Exclusion, Match
+from implant_match.selection import NO_STANDING, Standing
 from implant_match.stability import marker
 
 BAR_WIDTH = 10
@@ -106,6 +107,9 @@ def _candidates_table(
     table.add_column("Themes", max_width=20)
     table.add_column("Why", max_width=30)
     table.add_column("Local actors", max_width=18)
+    decided = any(standing_cell(r.standing) for r in candidates)
+    if decided:
+        table.add_column("Status", max_width=16)
     for ranked in candidates:
         match = ranked.match
         if need_column:
@@ -120,15 +124,41 @@ def _candidates_table(
         score.append(f"\n{bar(match.score, 5)}", style="cyan")
         if ranked.stability is not None:
             score.append(f"\n{marker(ranked.stability)}", style="dim")
-        table.add_row(
+        cells: list[str | Text] = [
             str(ranked.rank),
             who,
             score,
             theme_labels(dataset, match.matched_themes) or Text("—", style="dim"),
             match.headline,
             actor_cell(match),
-        )
+        ]
+        if decided:
+            cells.append(standing_cell(ranked.standing))
+        # a rejected or ineligible pair is shown (--show-decided) greyed out
+        table.add_row(*cells, style="dim" if ranked.standing.left_out else None)
     return table
+
+
+STATUS_WORDS = {
+    "shortlisted": "shortlisted",
+    "selected": "selected",
+    "rejected": "rejected",
+    "ineligible": "ineligible",
+    "on-hold": "on hold",
+}
+PRESENT_WORDS = "already present on the territory"
+
+
+def standing_cell(standing: Standing) -> Text:
+    """A pair's status and note, and whether the enterprise is already on the territory."""
+    text = Text()
+    if standing.status is not None:
+        text.append(STATUS_WORDS[standing.status], style="bold")
+        if standing.note:
+            text.append(f"\n{standing.note}", style="dim")
+    if standing.present:
+        text.append(("\n" if text else "") + PRESENT_WORDS, style="yellow")
+    return text
 
 
 def _render_enterprise_view(shortlist: Shortlist, engine: Engine, console: Console) -> None:
@@ -149,7 +179,12 @@ def _render_enterprise_view(shortlist: Shortlist, engine: Engine, console: Conso
     console.print(_candidates_table(shortlist.enterprise_view, engine, need_column=True))
 
 
-def render_explanation(match: Match | Exclusion, engine: Engine, console: Console) -> None:
+def render_explanation(
+    match: Match | Exclusion,
+    engine: Engine,
+    console: Console,
+    standing: Standing = NO_STANDING,
+) -> None:
     """The waterfall of a score, the evidence, partners, competitors, what would raise it."""
     dataset = engine.dataset
     need = dataset.need_by_id[match.need_id]
@@ -162,6 +197,9 @@ def render_explanation(match: Match | Exclusion, engine: Engine, console: Consol
             (f"  [{enterprise.id} → {need.id}]", "dim"),
         )
     )
+    if standing.status is not None or standing.present:
+        said = " · ".join(standing_cell(standing).plain.split("\n"))
+        console.print(Text.assemble(("Status: ", "bold"), said))
     if isinstance(match, Exclusion):
         console.print(Text(f"Not ranked: {match.reason}", style="bold red"))
         return
@@ -243,12 +281,17 @@ def render_explanation(match: Match | Exclusion, engine: Engine, console: Consol
     if not match.partners and not match.competitors:
         console.print("  none related on this territory")
     for actor in match.partners:
-        console.print(Text(f"  + partner: {actor.name} ({actor.reason})", style="green"))
+        console.print(
+            Text(
+                f"  + partner: {actor.name} ({actor.reason}){declared(actor, dataset)}",
+                style="green",
+            )
+        )
     for actor in match.competitors:
         console.print(
             Text(
                 f"  − competitor: {actor.name} ({actor.reason}, duplication "
-                f"{actor.duplication:.2f})",
+                f"{actor.duplication:.2f}){declared(actor, dataset)}",
                 style="red",
             )
         )
@@ -265,6 +308,22 @@ def render_explanation(match: Match | Exclusion, engine: Engine, console: Consol
         )
     for advice in raise_lines or ["nothing obvious: it already shows the need's themes and terms"]:
         console.print(f"  {advice}")
+
+
+def declared(actor: ActorLink, dataset: Dataset) -> str:
+    """What the actor's declaration says, for the explanation (empty when none applied)."""
+    if actor.declaration is None:
+        return ""
+    if actor.declaration == "saturated":
+        return " — declared saturated: this adds capacity, no duplication penalty"
+    subject = actor.declared_for or ""
+    if subject in dataset.enterprise_by_id:
+        named = f"of {dataset.enterprise_by_id[subject].name}"
+    else:
+        named = f"for the theme {theme_labels(dataset, [subject])}"
+    if actor.declaration == "partner":
+        return f" — declared partner {named}: no duplication penalty"
+    return f" — declared competitor {named}"
 
 
 def _highlighted(text: str, terms: frozenset[str], engine: Engine) -> Text:
@@ -370,6 +429,8 @@ def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
         enterprise = dataset.enterprise_by_id[member.enterprise_id]
         who = Text(enterprise.name)
         who.append(f"\n{enterprise.origin}", style="dim")
+        if member.enterprise_id in cohort.selected:
+            who.append("\nselected (pinned)", style="bold")
         served = Text()
         for need_id in member.needs:
             need = dataset.need_by_id[need_id]
@@ -399,3 +460,34 @@ def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
         for need_id in cohort.uncovered:
             score = f", best {best[need_id]:.1f}" if need_id in best else ""
             console.print(f"  {dataset.need_by_id[need_id].title} [{need_id}{score}]")
+    render_alternatives(cohort, engine, console)
+
+
+def render_alternatives(cohort: Cohort, engine: Engine, console: Console) -> None:
+    """The near-ties: one member swapped, objective within the tolerance."""
+    if not cohort.alternatives:
+        console.print(
+            Text(
+                f"No other cohort differing by one member comes within "
+                f"{100 * cohort.tolerance:g} % of the objective.",
+                style="dim",
+            )
+        )
+        return
+    console.print(
+        Text(
+            f"Near-ties: swapping one member, within {100 * cohort.tolerance:g} % of the objective",
+            style="bold",
+        )
+    )
+    names = engine.dataset.enterprise_by_id
+    for alternative in cohort.alternatives:
+        share = (
+            100.0 * (alternative.objective - cohort.objective) / cohort.objective
+            if cohort.objective
+            else 0.0
+        )
+        console.print(
+            f"  {names[alternative.joins].name} instead of {names[alternative.leaves].name}: "
+            f"{alternative.objective:.3f} ({share:+.2f} %)"
+        )

@@ -43,6 +43,8 @@ _KIND = {
     "needs": "need",
     "enterprises": "enterprise",
     "local_actors": "local actor",
+    "decisions": "decision",
+    "relations": "relation",
 }
 
 
@@ -396,6 +398,44 @@ def check_references(needs_doc: Document | None, enterprises_doc: Document | Non
                     "territory",
                     problems,
                 )
+    problems.extend(
+        check_selection_references(needs_doc, enterprises_doc, theme_ids, territory_ids)
+    )
+    return problems
+
+
+def check_selection_references(
+    needs_doc: Document | None,
+    enterprises_doc: Document | None,
+    theme_ids: set[str],
+    territory_ids: set[str],
+) -> list[Problem]:
+    """The ids of ``present_in`` and of local actors' declared relations (themes and
+    enterprises), with suggestions."""
+    problems: list[Problem] = []
+    if needs_doc is None or enterprises_doc is None:
+        return problems
+    enterprises = _records(enterprises_doc.data, "enterprises")
+    for i, enterprise in enterprises:
+        _refs(
+            enterprises_doc.source,
+            ("enterprises", i, "present_in"),
+            enterprise.get("present_in"),
+            territory_ids,
+            "territory",
+            problems,
+        )
+    enterprise_ids = _ids(enterprises)
+    src = needs_doc.source
+    for i, territory in _records(needs_doc.data, "territories"):
+        for j, actor in _records(territory, "local_actors"):
+            for k, declared in _records(actor, "relations"):
+                base: PathKey = ("territories", i, "local_actors", j, "relations", k)
+                for key, known, kind in (
+                    ("themes", theme_ids, "theme"),
+                    ("enterprises", enterprise_ids, "enterprise"),
+                ):
+                    _refs(src, (*base, key), declared.get(key), known, kind, problems)
     return problems
 
 
