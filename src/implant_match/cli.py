@@ -569,6 +569,71 @@ def schema(
     sys.stdout.write(schema_text(kind))
 
 
+@app.command()
+@handle_errors
+def decide(
+    enterprise: Annotated[str, typer.Argument(help="Enterprise id.")],
+    need: Annotated[
+        str | None, typer.Argument(help="Need id; absent: a territory or everywhere.")
+    ] = None,
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status",
+            help="shortlisted, selected, rejected, ineligible or on-hold (French: "
+            "présélectionnée, retenue, écartée, refusée, inéligible, en attente).",
+            show_default=False,
+        ),
+    ] = "",
+    note: Annotated[
+        str | None, typer.Option("--note", help="Why, or what comes next.", show_default=False)
+    ] = None,
+    territory: Annotated[
+        str | None,
+        typer.Option(
+            "--territory",
+            help="Without a need: the decision holds for every need of this territory.",
+            show_default=False,
+        ),
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decided.", show_default=False)] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Date, YYYY-MM-DD [default: today]", show_default=False),
+    ] = None,
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    decisions: DecisionsOpt = None,
+) -> None:
+    """Record a decision in the decisions file (comments and layout kept)."""
+    import datetime
+
+    from implant_match.dataset import DECISIONS_FILE, load_dataset, resolve_paths
+    from implant_match.recording import record_decision
+
+    if not status:
+        raise UsageError("--status is required", "e.g. --status rejected")
+    paths = resolve_paths(needs, enterprises)
+    path = decisions if decisions is not None else paths.needs.parent / DECISIONS_FILE
+    dataset = load_dataset(  # the file's own problems are said by record_decision
+        paths.needs, paths.enterprises, warnings=False, decisions=False
+    )
+    recorded = record_decision(
+        dataset,
+        path,
+        enterprise=enterprise,
+        status=status,
+        need=need,
+        territory=territory,
+        note=note,
+        date=date or datetime.date.today().isoformat(),
+        by=by,
+    )
+    from implant_match.render import decision_line
+
+    typer.echo(decision_line(recorded, dataset))
+
+
 @app.command(name="lexicon")
 @handle_errors
 def lexicon_command(

@@ -7,6 +7,7 @@ Output stays readable at 80 columns; Rich drops colour when piped or under NO_CO
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
@@ -23,6 +24,9 @@ from implant_match.ranking import Engine, RankedMatch, Shortlist
 from implant_match.scoring import ActorLink, Exclusion, Match
 from implant_match.selection import NO_STANDING, Standing
 from implant_match.stability import marker
+
+if TYPE_CHECKING:
+    from implant_match.recording import Recorded
 
 BAR_WIDTH = 10
 _PRIORITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
@@ -308,6 +312,25 @@ def render_explanation(
         )
     for advice in raise_lines or ["nothing obvious: it already shows the need's themes and terms"]:
         console.print(f"  {advice}")
+
+
+def decision_line(recorded: Recorded, dataset: Dataset) -> str:
+    """What ``decide`` did, in one line."""
+    decision = recorded.decision
+    enterprise = dataset.enterprise_by_id[decision.enterprise].name
+    if decision.need is not None:
+        scope = f"for {dataset.need_by_id[decision.need].title} [{decision.need}]"
+    elif decision.territory is not None:
+        scope = f"for every need of {dataset.territories[decision.territory].name}"
+    else:
+        scope = "everywhere"
+    done = (
+        "created" if recorded.created_file else ("added to" if recorded.new_entry else "updated in")
+    )
+    return (
+        f"{enterprise} {scope}: {STATUS_WORDS[decision.status.value]} "
+        f"({done} {recorded.path.as_posix()})"
+    )
 
 
 def declared(actor: ActorLink, dataset: Dataset) -> str:
