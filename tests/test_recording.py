@@ -159,3 +159,21 @@ def test_a_broken_file_is_reported_and_left_alone(tmp_path: Path, data: list[str
     assert result.exit_code == 1
     assert f"{path}:12:21: error: unknown enterprise 'vello'; did you mean 'velo'?" in result.stderr
     assert path.read_text(encoding="utf-8") == broken
+
+
+def test_the_bundled_data_folder_is_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from implant_match.loading import bundled_data_dir
+
+    monkeypatch.chdir(tmp_path)  # no ./data: the bundled example is read
+    result = CliRunner().invoke(app, ["decide", "unir", "--status", "rejected"], env=ENV)
+    assert result.exit_code == 2
+    assert "give --decisions PATH" in result.stderr
+    assert not (bundled_data_dir() / "decisions.yaml").exists()
+    written = tmp_path / "mine.yaml"
+    result = CliRunner().invoke(
+        app, ["decide", "unir", "--status", "rejected", "--decisions", str(written)], env=ENV
+    )
+    assert result.exit_code == 0, result.output
+    assert "enterprise: unir" in written.read_text(encoding="utf-8")

@@ -608,12 +608,23 @@ def decide(
     """Record a decision in the decisions file (comments and layout kept)."""
     import datetime
 
-    from implant_match.dataset import DECISIONS_FILE, load_dataset, resolve_paths
+    from implant_match.dataset import (
+        DECISIONS_FILE,
+        bundled_data_dir,
+        load_dataset,
+        resolve_paths,
+    )
     from implant_match.recording import record_decision
 
     if not status:
         raise UsageError("--status is required", "e.g. --status rejected")
     paths = resolve_paths(needs, enterprises)
+    if decisions is None and paths.needs.parent.resolve() == bundled_data_dir().resolve():
+        # never write into the installed package
+        raise UsageError(
+            "the data is the bundled example, whose folder is not yours to write",
+            "work on a copy (./data/needs.yaml) or give --decisions PATH",
+        )
     path = decisions if decisions is not None else paths.needs.parent / DECISIONS_FILE
     dataset = load_dataset(  # the file's own problems are said by record_decision
         paths.needs, paths.enterprises, warnings=False, decisions=False
