@@ -339,3 +339,18 @@ def test_extra_values_are_scalars_or_lists() -> None:
     document["enterprises"][0]["extra"] = {"contact": {"nested": "no"}}
     with pytest.raises(DataError):
         dataset(enterprises=document)
+
+
+def test_explain_shows_the_status_of_the_pair(tmp_path: Path) -> None:
+    ds = dataset({"enterprise": "langues", "need": "fle-lyon", "status": "refusée", "note": "non"})
+    record = im.explain(ds, "langues", "fle-lyon").to_dict()
+    assert (record["status"], record["note"], record["present"]) == ("rejected", "non", False)
+    paths = write_dataset(tmp_path, enterprises=present_enterprises())
+    (tmp_path / "decisions.yaml").write_text(
+        "schema_version: 1\ndecisions:\n  - enterprise: langues\n    status: on-hold\n"
+        "    note: à revoir\n",
+        encoding="utf-8",
+    )
+    data = ["--needs", str(paths.needs), "--enterprises", str(paths.enterprises)]
+    out = run("explain", "langues", "fle-lyon", *data).stdout
+    assert "Status: on hold · à revoir · already present on the territory" in out
