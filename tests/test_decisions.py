@@ -12,15 +12,19 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import implant_match as im
 from implant_match.cli import app
-from implant_match.decisions import Status
+from implant_match.decisions import Status, validate_decisions
 from implant_match.errors import DataError
+from implant_match.loading import parse_document
 from implant_match.selection import place_words
 
 from .factories import enterprises_document, needs_document, write_dataset
+from .profiles import examples
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb", "IMPLANT_MATCH_CACHE": "off"}
 LEFT_OUT = {"rejected", "ineligible"}
@@ -354,3 +358,36 @@ def test_explain_shows_the_status_of_the_pair(tmp_path: Path) -> None:
     data = ["--needs", str(paths.needs), "--enterprises", str(paths.enterprises)]
     out = run("explain", "langues", "fle-lyon", *data).stdout
     assert "Status: on hold · à revoir · already present on the territory" in out
+
+
+def test_cohort_assignments_carry_the_pair_status() -> None:
+    ds = dataset(
+        {"enterprise": "langues", "need": "fle-lyon", "status": "shortlisted", "note": "ok"}
+    )
+    assignments = im.cohort(ds, 1, territory="lyon").to_dict()["assignments"]
+    assert [(a["enterprise_id"], a["status"], a["note"]) for a in assignments] == [
+        ("langues", "shortlisted", "ok")
+    ]
+
+
+@pytest.mark.parametrize("date", ["2026-02-30", "2026-13-01", "12/03/2026"])
+def test_dates_must_be_days_of_the_calendar(date: str) -> None:
+    with pytest.raises(DataError) as caught:
+        dataset({"enterprise": "velo", "status": "rejected", "date": date})
+    (problem,) = [p for p in caught.value.problems if p.is_error]
+    assert problem.path == "decisions[0].date"
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(text=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300))
+def test_no_decisions_text_gives_a_traceback(text: str) -> None:
+    prefix = "schema_version: 1\ndecisions:\n  - "
+    document = f"{prefix}{text}"
+    try:
+        parsed = parse_document(document, "decisions.yaml")
+    except DataError as exc:  # unreadable YAML: located problems, as for every file
+        assert all(p.path == "decisions.yaml" for p in exc.problems)
+        return
+    found, problems = validate_decisions(parsed, {"fle-lyon": "lyon"}, ["langues"], ["lyon"])
+    assert found is not None or any(p.is_error for p in problems)
+    assert all(p.line >= 1 for p in problems)

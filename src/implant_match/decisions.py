@@ -18,7 +18,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+)
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -91,9 +98,25 @@ StatusField = Annotated[
         "présélectionnée, retenue, écartée or refusée, inéligible, en attente."
     ),
 ]
+
+
+def _real_date(value: str) -> str:
+    """A YYYY-MM-DD text that names a day of the calendar."""
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "date", "'{value}' is not a date of the calendar", {"value": value}
+        ) from None
+    return value
+
+
 DateText = Annotated[
     str,
     StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    AfterValidator(_real_date),
     Field(description="Date of the decision, YYYY-MM-DD (in quotes)."),
 ]
 

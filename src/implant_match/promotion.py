@@ -42,6 +42,8 @@ class Assignment:
     need_id: str
     enterprise_id: str
     score: float
+    status: str | None = None  # the decision in force for the pair, if any
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class Cohort:
                     "need_id": a.need_id,
                     "enterprise_id": a.enterprise_id,
                     "score": round(a.score, DECIMALS),
+                    "status": a.status,
+                    "note": a.note,
                 }
                 for a in self.assignments
             ],
@@ -232,7 +236,16 @@ def choose_cohort(
     cohort = _describe(problem, chosen, label, cover_threshold)
     ties = near_ties(problem, chosen, pool, pinned, tolerance)
     kept = tuple(e for e in selected if e in index)
-    return replace(cohort, alternatives=ties, tolerance=tolerance, selected=kept)
+    decisions, needs = engine.dataset.decisions, engine.dataset.need_by_id
+    assignments = tuple(
+        replace(a, status=d.status.value, note=d.note)
+        if (d := decisions.for_pair(needs[a.need_id], a.enterprise_id)) is not None
+        else a
+        for a in cohort.assignments
+    )
+    return replace(
+        cohort, assignments=assignments, alternatives=ties, tolerance=tolerance, selected=kept
+    )
 
 
 def near_ties(
