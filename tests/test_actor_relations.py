@@ -150,3 +150,13 @@ def test_relations_name_known_ids_and_something() -> None:
     assert "unknown enterprise 'langue'; did you mean 'langues'?" in messages
     assert any("'ally' is not allowed" in m for m in messages)
     assert any("a relation needs 'themes' or 'enterprises'" in m for m in messages)
+
+
+def test_a_saturated_actor_is_named_only_for_those_doing_the_same_work() -> None:
+    ds = im.Dataset.from_records(needs_with(saturated=True), enterprises_document())
+    twin = im.explain(ds, "langues", "fle-lyon").to_dict()
+    assert [(p["actor_id"], p["declaration"]) for p in twin["partners"]] == [
+        ("cours-lyon", "saturated")
+    ]
+    unrelated = im.explain(ds, "velo", "fle-lyon").to_dict()
+    assert [p["actor_id"] for p in unrelated["partners"] + unrelated["competitors"]] == []

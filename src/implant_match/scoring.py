@@ -994,7 +994,8 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
         ent_themes = scorer.enterprise_themes[js]
         actor_themes = scorer.actor_themes[rows]
         kinds = declared_kinds(scorer, js, rows)
-        dup = apply_declarations(duplication(ent_themes, actor_themes, cosine), kinds)
+        computed = duplication(ent_themes, actor_themes, cosine)
+        dup = apply_declarations(computed, kinds)
         # closest link between any actor theme and any enterprise theme, through the tree
         reach = np.stack(
             [(ent_themes * scorer.theme_sim[t]).max(axis=1) for t in range(len(scorer.theme_ids))],
@@ -1009,6 +1010,7 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
         same_work = cosine >= PARTNER_TEXT
         linked = competing | (relation >= PARTNER_THEME) | same_work
         if kinds is not None:
+            kinds = declared_links(kinds, computed)
             linked |= kinds != NOT_DECLARED
         for e, j in enumerate(js.tolist()):
             enterprise_themes = set(scorer.enterprises[j].themes)
@@ -1109,7 +1111,7 @@ def _headline(match: Match, ordered: Sequence[Component]) -> str:
 # alike: an enterprise declaration wins over a theme declaration, which wins over the
 # saturated flag; among declarations of the same kind, the last one listed.
 
-NOT_DECLARED, NO_DUPLICATION, DECLARED_COMPETITOR = 0, 1, 2
+NOT_DECLARED, NO_DUPLICATION, DECLARED_COMPETITOR, SATURATED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -1159,8 +1161,8 @@ def declared_kinds(
     scorer: Scorer, ent_rows: slice | np.ndarray, actor_rows: list[int] | None
 ) -> np.ndarray | None:
     """For enterprises ``ent_rows`` x actors ``actor_rows`` (None: all), which declaration
-    applies: ``NOT_DECLARED``, ``NO_DUPLICATION`` (partner, saturated) or
-    ``DECLARED_COMPETITOR``; None when no actor declares anything."""
+    applies: ``NOT_DECLARED``, ``NO_DUPLICATION`` (a partner), ``DECLARED_COMPETITOR`` or
+    ``SATURATED``; None when no actor declares anything."""
     rules = _actor_rules(scorer)
     if not rules:
         return None
@@ -1177,7 +1179,7 @@ def declared_kinds(
         if k is None:
             continue
         if rule.saturated:
-            kinds[:, k] = NO_DUPLICATION
+            kinds[:, k] = SATURATED
         for kind, _, narrower in rule.themes:
             kinds[(ent_themes @ narrower) > 0, k] = kind
         if rule.enterprises:
@@ -1193,8 +1195,18 @@ def apply_declarations(dup: np.ndarray, kinds: np.ndarray | None) -> np.ndarray:
     at least ``COMPETITOR_THRESHOLD`` with a declared competitor."""
     if kinds is None:
         return dup
-    out = np.where(kinds == NO_DUPLICATION, 0.0, dup)
+    out = np.where((kinds == NO_DUPLICATION) | (kinds == SATURATED), 0.0, dup)
     return np.where(kinds == DECLARED_COMPETITOR, np.maximum(out, COMPETITOR_THRESHOLD), out)
+
+
+def declared_links(kinds: np.ndarray, computed: np.ndarray) -> np.ndarray:
+    """The declarations worth naming among the links: a declared partner or competitor
+    always; a saturated actor only where the enterprise would otherwise compete with it
+    (saturation concerns those doing the same work, not every enterprise)."""
+    naming: np.ndarray = np.where(
+        (kinds == SATURATED) & (computed < COMPETITOR_THRESHOLD), NOT_DECLARED, kinds
+    )
+    return naming
 
 
 def declaration_of(scorer: Scorer, actor: LocalActor, j: int) -> tuple[str | None, str | None]:
