@@ -127,3 +127,14 @@ def test_cohort_json_lists_the_alternatives() -> None:
         env={"IMPLANT_MATCH_CACHE": "off"},
     )
     assert json.loads(narrow.stdout)["alternatives"] == []
+
+
+def test_near_ties_do_not_depend_on_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from implant_match import promotion
+
+    needs, enterprises = random_documents(11, needs=6, enterprises=10)
+    engine = Engine(make_dataset(needs=needs, enterprises=enterprises))
+    whole = choose_cohort(engine, 3, Weights(), method="exact", tolerance=0.5)
+    monkeypatch.setattr(promotion, "TIE_CHUNK", 2)
+    chunked = choose_cohort(engine, 3, Weights(), method="exact", tolerance=0.5)
+    assert whole.alternatives and chunked.alternatives == whole.alternatives

@@ -35,6 +35,7 @@ DECIMALS = 2  # scores in JSON
 TIME_LIMIT = 30.0  # seconds for the exact solver before falling back to greedy
 DEFAULT_TOLERANCE = 0.01  # near-ties: alternatives within 1 % of the objective
 MAX_ALTERNATIVES = 10
+TIE_CHUNK = 2048  # candidates whose swap is evaluated at once (bounds the memory)
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,12 @@ def near_ties(
             continue
         rest = [c for c in chosen if c != member]
         base = gains[rest].max(axis=0) if rest else np.zeros(gains.shape[1])
-        values = np.maximum(gains[outside], base[None, :]).sum(axis=1)
+        values = np.concatenate(  # by chunks: a national directory has 100,000 candidates
+            [
+                np.maximum(gains[outside[at : at + TIE_CHUNK]], base[None, :]).sum(axis=1)
+                for at in range(0, len(outside), TIE_CHUNK)
+            ]
+        )
         for k in np.flatnonzero(values >= floor).tolist():
             joins = int(outside[k])
             found.append(
