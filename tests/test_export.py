@@ -66,6 +66,12 @@ COLUMNS = [
     "partners",
     "competitors",
     "explanation",
+    # the selection's columns (issue 20), added at the end
+    "status",
+    "note",
+    "present",
+    "extra",
+    "need_extra",
 ]
 NUMBERS = {"rank", "score", *PARTS, "stability"}
 LISTS = ("matched_themes", "matched_keywords", "partners", "competitors")
@@ -239,6 +245,11 @@ def expected_rows(
         for key in LISTS:
             row[key] = " | ".join(record[key])
         row["explanation"] = " ".join(record["reasons"])
+        row["status"] = record["status"] or ""
+        row["note"] = record["note"] or ""
+        row["present"] = "yes" if record["present"] else ""
+        row["extra"] = " | ".join(f"{k}: {v}" for k, v in record["extra"].items())
+        row["need_extra"] = " | ".join(f"{k}: {v}" for k, v in record["need_extra"].items())
         rows.append(row)
     return rows
 
@@ -645,8 +656,8 @@ def test_xlsx_layout(cli: CliFn, varied: tuple[DataPaths, dict[str, tuple[str, s
     assert len(book.worksheets) == 2
     sheet = book.worksheets[0]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:T{1 + 12}"  # 20 columns, header + 4 needs x 3
-    assert sheet.max_column == len(COLUMNS) == 20
+    assert sheet.auto_filter.ref == f"A1:Y{1 + 12}"  # 25 columns, header + 4 needs x 3
+    assert sheet.max_column == len(COLUMNS) == 25
     for column in range(1, len(COLUMNS) + 1):
         width = _width(sheet, column)
         assert width is not None and width > 0, f"column {column} has no width set"

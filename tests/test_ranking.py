@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from implant_match import topk
 from implant_match.errors import UnknownIdError
 from implant_match.ranking import Engine, RankOptions, Shortlist
+from implant_match.selection import Selection
 from implant_match.topk import PAIR_PARTS, Pool, best, keys_of, merge
 from implant_match.weights import Weights
 
@@ -173,7 +174,11 @@ def test_enterprise_view_rank_is_its_place_in_the_need_list(
     from implant_match import scoring
 
     monkeypatch.setattr(scoring, "CHUNK", 4)  # the target and its rivals in many blocks
-    view = engine.rank(RankOptions(enterprise="dons-solidaires", top=8)).enterprise_view
+    # every enterprise competes (none left out for its presence), as in top_candidates
+    everyone = Selection(keep_present=True)
+    view = engine.rank(
+        RankOptions(enterprise="dons-solidaires", top=8, selection=everyone)
+    ).enterprise_view
     assert view
     target = engine.scorer.enterprise_index["dons-solidaires"]
     for ranked in view:

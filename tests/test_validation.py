@@ -40,7 +40,7 @@ INVALID_CASES: list[tuple[str, str, str, list[str]]] = [
         [
             "invalid/needs-unknown-field.yaml:23:5: error: unknown field 'titel' in need "
             "'transport-a-la-demande-diois'; did you mean 'title'? (allowed fields: id, "
-            "territory, title, description, themes, keywords, priority, source)",
+            "territory, title, description, themes, keywords, priority, source, extra)",
         ],
     ),
     (
@@ -357,7 +357,8 @@ def test_json_report_keeps_the_hint_apart(validate: Any) -> None:
         "unknown field 'titel' in need 'transport-a-la-demande-diois'; did you mean 'title'?"
     )
     assert unknown["hint"] == (
-        "allowed fields: id, territory, title, description, themes, keywords, priority, source"
+        "allowed fields: id, territory, title, description, themes, keywords, priority, source, "
+        "extra"
     )
 
 
@@ -413,11 +414,11 @@ def test_github_annotations_follow_the_text_report(validate: Any) -> None:
     assert run.lines == [
         f"{path}:23:5: error: unknown field 'titel' in need 'transport-a-la-demande-diois'; "
         "did you mean 'title'? (allowed fields: id, territory, title, description, themes, "
-        "keywords, priority, source)",
+        "keywords, priority, source, extra)",
         summary_for(1),
         f"::error file={path},line=23,col=5::unknown field 'titel' in need "
         "'transport-a-la-demande-diois'; did you mean 'title'? (allowed fields: id, territory, "
-        "title, description, themes, keywords, priority, source)",
+        "title, description, themes, keywords, priority, source, extra)",
     ]
 
 

@@ -19,9 +19,10 @@ from dataclasses import replace
 
 from implant_match.dataset import Dataset
 from implant_match.gap_report import DEFAULT_THRESHOLD, GapReport, find_gaps
-from implant_match.promotion import DEFAULT_COVER, Cohort, choose_cohort
+from implant_match.promotion import DEFAULT_COVER, DEFAULT_TOLERANCE, Cohort, choose_cohort
 from implant_match.ranking import Engine, RankOptions, Shortlist
 from implant_match.results import Explanation, Fit, fits
+from implant_match.selection import Selection
 from implant_match.session import with_meaning
 from implant_match.weights import Weights
 
@@ -52,6 +53,10 @@ def rank_options(
     min_score: float | None = None,
     weights: WeightsLike = None,
     stability: bool = True,
+    exclude: Iterable[str] = (),
+    include: Iterable[str] = (),
+    keep_present: bool = False,
+    show_decided: bool = False,
 ) -> RankOptions:
     """The options of one ranking, as ``rank`` takes them."""
     needs = (need,) if isinstance(need, str) else tuple(need or ())
@@ -64,6 +69,7 @@ def rank_options(
         min_score=min_score or 0.0,
         weights=weights_of(weights),
         stability=stability,
+        selection=Selection(tuple(exclude), tuple(include), keep_present, show_decided),
     )
 
 
@@ -86,10 +92,19 @@ def rank(
     weights: WeightsLike = None,
     stability: bool = True,
     jobs: int = 1,
+    exclude: Iterable[str] = (),
+    include: Iterable[str] = (),
+    keep_present: bool = False,
+    show_decided: bool = False,
 ) -> list[Fit]:
     """Each selected need's best ``top`` enterprises (or, with ``enterprise``, that
     enterprise's best needs), in report order: territory, priority, need id; candidates by
-    score, ties by id. ``[f.to_dict() for f in rank(...)]`` is ``rank --format json``."""
+    score, ties by id. ``[f.to_dict() for f in rank(...)]`` is ``rank --format json``.
+
+    Rejected and ineligible pairs (the dataset's decisions) and enterprises already
+    present on a need's territory are left out, unless ``show_decided`` or
+    ``keep_present``; ``exclude`` leaves enterprises out, ``include`` keeps them whatever
+    a decision or presence says."""
     options = rank_options(
         need=need,
         territory=territory,
@@ -99,6 +114,10 @@ def rank(
         min_score=min_score,
         weights=weights,
         stability=stability,
+        exclude=exclude,
+        include=include,
+        keep_present=keep_present,
+        show_decided=show_decided,
     )
     engine = engine_of(data, jobs)
     names = {e.id: e.name for e in engine.dataset.enterprises}
@@ -112,8 +131,12 @@ def explain(
     the enterprise out)."""
     engine = engine_of(data)
     result = engine.explain(enterprise_id, need_id, with_meaning(engine, weights_of(weights)))
+    need = engine.dataset.need_by_id[need_id]
     return Explanation(
-        engine.dataset.need_by_id[need_id], engine.dataset.enterprise_by_id[enterprise_id], result
+        need,
+        engine.dataset.enterprise_by_id[enterprise_id],
+        result,
+        engine.standing(need, enterprise_id),
     )
 
 
@@ -140,8 +163,13 @@ def cohort(
     method: str = "auto",
     cover_threshold: float = DEFAULT_COVER,
     weights: WeightsLike = None,
+    keep_present: bool = False,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> Cohort:
-    """The ``size`` enterprises that together serve the needs best (a promotion)."""
+    """The ``size`` enterprises that together serve the needs best (a promotion), with
+    the near-ties within ``tolerance`` of its objective. Selected enterprises (the
+    dataset's decisions) are pinned; rejected, ineligible and already present pairs
+    gain nothing (presence counts unless ``keep_present``)."""
     engine = engine_of(data)
     return choose_cohort(
         engine,
@@ -152,4 +180,6 @@ def cohort(
         tuple(exclude),
         method,
         cover_threshold,
+        keep_present,
+        tolerance,
     )

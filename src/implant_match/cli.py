@@ -49,7 +49,7 @@ _state: dict[str, Any] = {"debug": False, "lang": "", "jobs_capped": False}
 # The commands' docstrings are their help: listed here for the catalog (a test keeps this
 # tuple equal to the docstrings), translated by localise_help like every other help text.
 _DOCSTRINGS = (
-    N_("Check both data files (and a project lexicon): every problem, one per line."),
+    N_("Check the data files, the project lexicon and decisions: every problem, one per line."),
     N_("Rank enterprises for each need (grouped by territory, then priority)."),
     N_("Explain one enterprise's score for one need, part by part."),
     N_("Write the shortlist `rank` would show to a CSV, JSON or Excel file."),
@@ -57,6 +57,7 @@ _DOCSTRINGS = (
     N_("List the acronyms and synonym groups the engine knows."),
     N_("Needs still without a sufficient answer, and priority themes nobody covers."),
     N_("Choose the K enterprises (a promotion) that together serve the needs best."),
+    N_("Record a decision in the decisions file (comments and layout kept)."),
 )
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,6 +197,44 @@ LexiconOpt = Annotated[
         ),
         show_default=False,
         readable=False,  # an unreadable file: the loader says so, with exit 1
+    ),
+]
+DecisionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--decisions",
+        help=N_(
+            "The committee's decisions file [default: decisions.yaml beside the needs file, if any]"
+        ),
+        show_default=False,
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude", help=N_("Leave this enterprise out (repeatable)."), show_default=False
+    ),
+]
+IncludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--include",
+        help=N_("Keep this enterprise whatever a decision or its presence says (repeatable)."),
+        show_default=False,
+    ),
+]
+KeepPresentOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-present",
+        help=N_("Keep enterprises already present on a need's territory (left out by default)."),
+    ),
+]
+ShowDecidedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-decided",
+        help=N_("Show rejected and ineligible pairs too, greyed, with their status."),
     ),
 ]
 WeightsOpt = Annotated[
@@ -475,7 +514,11 @@ def _workers(jobs: int | None) -> int:
 
 
 def _engine(
-    needs: Path | None, enterprises: Path | None, lexicon: Path | None, jobs: int | None = None
+    needs: Path | None,
+    enterprises: Path | None,
+    lexicon: Path | None,
+    jobs: int | None = None,
+    decisions: Path | None = None,
 ) -> Engine:
     """The analysed data; ``jobs`` None: as many processes as $IMPLANT_MATCH_JOBS or the
     CPUs allow (a bad $IMPLANT_MATCH_JOBS is said only by the commands that rank in
@@ -487,7 +530,7 @@ def _engine(
             jobs = _workers(None)
         except UsageError:
             jobs = 1
-    return open_engine(needs, enterprises, lexicon, jobs=jobs)
+    return open_engine(needs, enterprises, lexicon, jobs=jobs, decisions=decisions)
 
 
 def _rank_options(
@@ -500,6 +543,10 @@ def _rank_options(
     top: int,
     min_score: float,
     stability: bool,
+    exclude: list[str] | None = None,
+    include: list[str] | None = None,
+    keep_present: bool = False,
+    show_decided: bool = False,
 ) -> RankOptions:
     from implant_match.api import rank_options
     from implant_match.weights import load_weights
@@ -513,6 +560,10 @@ def _rank_options(
         min_score=min_score,
         weights=load_weights(weights_file, weight),
         stability=stability,
+        exclude=exclude or (),
+        include=include or (),
+        keep_present=keep_present,
+        show_decided=show_decided,
     )
 
 
@@ -530,6 +581,7 @@ def validate(
     needs: NeedsOpt = None,
     enterprises: EnterprisesOpt = None,
     lexicon: LexiconOpt = None,
+    decisions: DecisionsOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help=N_("Fail on warnings too."))] = False,
     output: Annotated[
         ProblemFormat,
@@ -537,13 +589,16 @@ def validate(
     ] = ProblemFormat.text,
     lang: LangOpt = None,
 ) -> None:
-    """Check both data files (and a project lexicon): every problem, one per line."""
+    """Check the data files, the project lexicon and decisions: every problem, one per line."""
     words = _words(lang)  # a bad --lang is a usage error before any work
-    from implant_match.dataset import inspect_files, lexicon_file, resolve_paths
+    from implant_match.dataset import decisions_file, inspect_files, lexicon_file, resolve_paths
     from implant_match.errors import sort_problems
 
     paths = resolve_paths(needs, enterprises)
-    problems = sort_problems(inspect_files(paths, lexicon_file(paths, lexicon)).problems)
+    decided = decisions_file(paths.needs, decisions)
+    problems = sort_problems(
+        inspect_files(paths, lexicon_file(paths, lexicon), decisions=decided).problems
+    )
     failed = any(p.is_error for p in problems) or (strict and bool(problems))
     code = ExitCode.DATA_ERROR if failed else ExitCode.OK
     try:
@@ -634,15 +689,32 @@ def rank(
     lang: LangOpt = None,
     semantic: SemanticOpt = True,
     model: ModelOpt = None,
+    decisions: DecisionsOpt = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    keep_present: KeepPresentOpt = False,
+    show_decided: ShowDecidedOpt = False,
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
     words = _words(lang)  # a bad --lang is a usage error before any work
     from dataclasses import replace
 
     workers = _workers(jobs)
-    engine = _engine(needs, enterprises, lexicon, workers)
+    engine = _engine(needs, enterprises, lexicon, workers, decisions)
     options = _rank_options(
-        weights, weight, need, territory, theme, enterprise, top, min_score, stability
+        weights,
+        weight,
+        need,
+        territory,
+        theme,
+        enterprise,
+        top,
+        min_score,
+        stability,
+        exclude,
+        include,
+        keep_present,
+        show_decided,
     )
     options = replace(
         options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
@@ -677,13 +749,14 @@ def explain(
     lang: LangOpt = None,
     semantic: SemanticOpt = True,
     model: ModelOpt = None,
+    decisions: DecisionsOpt = None,
 ) -> None:
     """Explain one enterprise's score for one need, part by part."""
     words = _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.api import explain as explain_pair
     from implant_match.weights import load_weights
 
-    engine = _engine(needs, enterprises, lexicon)
+    engine = _engine(needs, enterprises, lexicon, decisions=decisions)
     chosen = _with_meaning(engine, load_weights(weights, weight), semantic, model)
     explanation = explain_pair(engine, enterprise, need, chosen)
     if output is OutputFormat.json:
@@ -693,7 +766,7 @@ def explain(
         return
     from implant_match.render import render_explanation
 
-    render_explanation(explanation.result, engine, _console(), words)
+    render_explanation(explanation.result, engine, _console(), words, explanation.standing)
 
 
 @app.command()
@@ -731,6 +804,11 @@ def export(
     lang: LangOpt = None,
     semantic: SemanticOpt = True,
     model: ModelOpt = None,
+    decisions: DecisionsOpt = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    keep_present: KeepPresentOpt = False,
+    show_decided: ShowDecidedOpt = False,
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     words = _words(lang)  # a bad --lang is a usage error before any work
@@ -740,9 +818,21 @@ def export(
 
     exporter_for(path)  # an unknown extension is a usage error before any work
     workers = _workers(jobs)
-    engine = _engine(needs, enterprises, lexicon, workers)
+    engine = _engine(needs, enterprises, lexicon, workers, decisions)
     options = _rank_options(
-        weights, weight, need, territory, theme, enterprise, top, min_score, stability
+        weights,
+        weight,
+        need,
+        territory,
+        theme,
+        enterprise,
+        top,
+        min_score,
+        stability,
+        exclude,
+        include,
+        keep_present,
+        show_decided,
     )
     options = replace(
         options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
@@ -766,7 +856,9 @@ def export(
 @app.command()
 @handle_errors
 def schema(
-    kind: Annotated[str, typer.Argument(help=N_("needs, enterprises, lexicon or weights."))],
+    kind: Annotated[
+        str, typer.Argument(help=N_("needs, enterprises, lexicon, weights or decisions."))
+    ],
     lang: LangOpt = None,
 ) -> None:
     """Print the JSON Schema of a data file, generated from the models."""
@@ -786,6 +878,88 @@ def schema(
             },
         )
     write_data(schema_text(kind))
+
+
+@app.command()
+@handle_errors
+def decide(
+    enterprise: Annotated[str, typer.Argument(help=N_("Enterprise id."))],
+    need: Annotated[
+        str | None, typer.Argument(help=N_("Need id; absent: a territory or everywhere."))
+    ] = None,
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status",
+            help=N_(
+                "shortlisted, selected, rejected, ineligible or on-hold (French: "
+                "présélectionnée, retenue, écartée, refusée, inéligible, en attente)."
+            ),
+            show_default=False,
+        ),
+    ] = "",
+    note: Annotated[
+        str | None, typer.Option("--note", help=N_("Why, or what comes next."), show_default=False)
+    ] = None,
+    territory: Annotated[
+        str | None,
+        typer.Option(
+            "--territory",
+            help=N_("Without a need: the decision holds for every need of this territory."),
+            show_default=False,
+        ),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help=N_("Who decided."), show_default=False)
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help=N_("Date, YYYY-MM-DD [default: today]"), show_default=False),
+    ] = None,
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    decisions: DecisionsOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Record a decision in the decisions file (comments and layout kept)."""
+    words = _words(lang)  # a bad --lang is a usage error before any work
+    import datetime
+
+    from implant_match.dataset import (
+        DECISIONS_FILE,
+        bundled_data_dir,
+        load_dataset,
+        resolve_paths,
+    )
+    from implant_match.recording import record_decision
+
+    if not status:
+        raise UsageError("--status is required", "e.g. --status rejected")
+    paths = resolve_paths(needs, enterprises)
+    if decisions is None and paths.needs.parent.resolve() == bundled_data_dir().resolve():
+        # never write into the installed package
+        raise UsageError(
+            "the data is the bundled example, whose folder is not yours to write",
+            "work on a copy (./data/needs.yaml) or give --decisions PATH",
+        )
+    path = decisions if decisions is not None else paths.needs.parent / DECISIONS_FILE
+    dataset = load_dataset(  # the file's own problems are said by record_decision
+        paths.needs, paths.enterprises, warnings=False, decisions=False
+    )
+    recorded = record_decision(
+        dataset,
+        path,
+        enterprise=enterprise,
+        status=status,
+        need=need,
+        territory=territory,
+        note=note,
+        date=date or datetime.date.today().isoformat(),
+        by=by,
+    )
+    from implant_match.render import decision_line
+
+    typer.echo(decision_line(recorded, dataset, words))
 
 
 @app.command(name="lexicon")
@@ -987,13 +1161,27 @@ def cohort(
     lang: LangOpt = None,
     semantic: SemanticOpt = True,
     model: ModelOpt = None,
+    decisions: DecisionsOpt = None,
+    keep_present: KeepPresentOpt = False,
+    tolerance: Annotated[
+        float,
+        typer.Option(
+            "--tolerance",
+            min=0,
+            max=100,
+            help=N_(
+                "List the cohorts differing by one member whose objective is within this "
+                "many percent of the best."
+            ),
+        ),
+    ] = 1.0,
 ) -> None:
     """Choose the K enterprises (a promotion) that together serve the needs best."""
     words = _words(lang)  # a bad --lang is a usage error before any work
     from implant_match.api import cohort as choose_cohort
     from implant_match.weights import load_weights
 
-    engine = _engine(needs, enterprises, lexicon)
+    engine = _engine(needs, enterprises, lexicon, decisions=decisions)
     result = choose_cohort(
         engine,
         size,
@@ -1003,6 +1191,8 @@ def cohort(
         method=method,
         cover_threshold=cover,
         weights=_with_meaning(engine, load_weights(weights, weight), semantic, model),
+        keep_present=keep_present,
+        tolerance=tolerance / 100.0,
     )
     if output is OutputFormat.json:
         from implant_match.export import dumps

@@ -11,8 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from implant_match.decisions import (
+    DECISIONS_FILE,
+    Decisions,
+    decisions_file,
+    validate_decisions,
+)
 from implant_match.errors import DataError, Problem
 from implant_match.lexicon import Lexicon, lexicon_from_document, load_lexicon
 from implant_match.loading import (  # where the files are is the load stage's business
@@ -30,6 +36,7 @@ from implant_match.runtime import paused_gc
 from implant_match.validation import Validated, validate_documents
 
 __all__ = [  # paths are re-exported: load_dataset takes them
+    "DECISIONS_FILE",
     "ENTERPRISES_FILE",
     "NEEDS_FILE",
     "DataPaths",
@@ -37,6 +44,7 @@ __all__ = [  # paths are re-exported: load_dataset takes them
     "Inspection",
     "Reader",
     "bundled_data_dir",
+    "decisions_file",
     "inspect_files",
     "lexicon_file",
     "load_dataset",
@@ -62,6 +70,8 @@ class Dataset:
     warnings: list[Problem] = field(default_factory=list)
     # digests of the bytes of the needs and enterprises files as parsed (Document.digest)
     digests: tuple[str | None, str | None] = (None, None)
+    # what the committee decided (decisions.yaml): optional, like the project lexicon
+    decisions: Decisions = field(default_factory=Decisions)
 
     @classmethod
     def from_records(
@@ -71,13 +81,15 @@ class Dataset:
         lexicon: Mapping[str, Any] | None = None,
         *,
         warnings: bool = True,
+        decisions: Mapping[str, Any] | None = None,
     ) -> Dataset:
         """Data held in memory, validated exactly as files are.
 
         ``needs`` and ``enterprises`` have the shape of the YAML files (``{"schema_version":
-        1, "themes": [...], ...}``); ``lexicon`` that of a project lexicon. Problems are
-        located by the path of the value (``needs[3].themes[1]``) instead of a line.
-        Raises :class:`DataError` with every problem found.
+        1, "themes": [...], ...}``); ``lexicon`` that of a project lexicon, ``decisions``
+        that of a decisions file. Problems are located by the path of the value
+        (``needs[3].themes[1]``) instead of a line. Raises :class:`DataError` with every
+        problem found.
         """
         documents: list[Document | None] = [
             Document(_plain(data), SourceMap(name, by_path=True))
@@ -88,7 +100,12 @@ class Dataset:
             if lexicon is None
             else Document(_plain(lexicon), SourceMap("lexicon", by_path=True))
         )
-        inspection = _inspect(documents, [], lexicon_doc, warnings)
+        decisions_doc = (
+            None
+            if decisions is None
+            else Document(_plain(decisions), SourceMap("decisions", by_path=True))
+        )
+        inspection = _inspect(documents, [], lexicon_doc, warnings, decisions_doc)
         return _usable(inspection)
 
     @cached_property
@@ -145,9 +162,11 @@ def inspect_files(
     lexicon: Path | None = None,
     warnings: bool = True,
     read: Reader = load_document,
+    decisions: Path | None = None,
 ) -> Inspection:
-    """Load and validate both files and the project lexicon ``lexicon`` (None: the
-    shipped one alone), gathering every problem even when a file is unreadable.
+    """Load and validate both files, the project lexicon ``lexicon`` (None: the shipped
+    one alone) and the decisions file ``decisions`` (None: no decision), gathering every
+    problem even when a file is unreadable.
 
     ``warnings=False`` skips the checks that can only warn (near-duplicate names...).
     """
@@ -170,7 +189,14 @@ def inspect_files(
             except DataError as exc:
                 problems.extend(exc.problems)
                 lexicon_doc = _UNREADABLE
-        return _inspect(documents, problems, lexicon_doc, warnings)
+        decisions_doc: Document | None = None
+        if decisions is not None:
+            try:
+                decisions_doc = load_document(decisions)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                decisions_doc = _UNREADABLE
+        return _inspect(documents, problems, lexicon_doc, warnings, decisions_doc)
 
 
 # a project lexicon that could not be read: no dataset, but its problem is already said
@@ -182,6 +208,7 @@ def _inspect(
     problems: list[Problem],
     lexicon_doc: Document | None,
     warnings: bool,
+    decisions_doc: Document | None = None,
 ) -> Inspection:
     needs_doc, enterprises_doc = documents
     validated = validate_documents(needs_doc, enterprises_doc, warnings)
@@ -196,8 +223,40 @@ def _inspect(
             problems.extend(exc.problems)
         else:
             problems.extend(lexicon.warnings)
+    decisions = _decisions(validated, decisions_doc, problems)
+    if warnings and validated.needs_file is not None and validated.enterprises_file is not None:
+        from implant_match.selection import presence_warnings
+
+        assert enterprises_doc is not None
+        problems.extend(
+            presence_warnings(
+                validated.needs_file, validated.enterprises_file, enterprises_doc.source
+            )
+        )
     dataset = _assemble(validated, needs_doc, enterprises_doc, lexicon, problems)
+    if dataset is not None and decisions is not None:
+        dataset.decisions = decisions
+    elif dataset is not None and decisions_doc is not None:
+        dataset = None  # its problems are errors: already said
     return Inspection(dataset, problems)
+
+
+def _decisions(
+    validated: Validated, document: Document | None, problems: list[Problem]
+) -> Decisions | None:
+    """The decisions of ``document``, checked against the ids the data files define
+    (None when there is no such file or it has errors, which join ``problems``)."""
+    if document is None or document is _UNREADABLE:
+        return None
+    needs_file, enterprises_file = validated.needs_file, validated.enterprises_file
+    found, more = validate_decisions(
+        document,
+        {n.id: n.territory for n in (needs_file.needs if needs_file else ())},
+        [e.id for e in (enterprises_file.enterprises if enterprises_file else ())],
+        [t.id for t in (needs_file.territories if needs_file else ())],
+    )
+    problems.extend(more)
+    return found
 
 
 def _assemble(
@@ -223,6 +282,24 @@ def _assemble(
     )
 
 
+def read_decisions(dataset: Dataset, path: Path | None) -> Decisions:
+    """The decisions of the file at ``path`` (None: no decision) for this dataset, or
+    :class:`DataError` with every problem of that file."""
+    if path is None:
+        return Decisions()
+    from implant_match.decisions import load_decisions
+
+    found, problems = load_decisions(
+        path,
+        {n.id: n.territory for n in dataset.needs},
+        dataset.enterprise_by_id,
+        dataset.territories,
+    )
+    if found is None:
+        raise DataError(problems)
+    return found
+
+
 def _usable(inspection: Inspection) -> Dataset:
     if inspection.dataset is None:
         raise DataError(inspection.problems)
@@ -245,20 +322,28 @@ def load_dataset(
     *,
     warnings: bool = True,
     read: Reader = load_document,
+    decisions: str | Path | Literal[False] | None = None,
 ) -> Dataset:
     """Load and validate the data files, or raise :class:`DataError` with every problem.
 
     ``needs`` and ``enterprises`` default to ``./data/needs.yaml`` and
     ``./data/enterprises.yaml``, else the bundled example; ``lexicon`` to a
-    ``lexicon.yaml`` beside the needs file, if there is one. ``warnings=False`` skips
-    the checks that can only warn, for callers that do not show them.
+    ``lexicon.yaml`` beside the needs file, if there is one; ``decisions`` to a
+    ``decisions.yaml`` beside the needs file, if there is one (``False``: none).
+    ``warnings=False`` skips the checks that can only warn, for callers that do not show
+    them.
     """
     paths = resolve_paths(
         Path(needs) if needs is not None else None,
         Path(enterprises) if enterprises is not None else None,
     )
     project_lexicon = lexicon_file(paths, Path(lexicon) if lexicon is not None else None)
-    dataset = _usable(inspect_files(paths, project_lexicon, warnings, read))
+    decided = (
+        None
+        if decisions is False
+        else decisions_file(paths.needs, Path(decisions) if decisions is not None else None)
+    )
+    dataset = _usable(inspect_files(paths, project_lexicon, warnings, read, decided))
     # valid data needs no positions any more: on a national directory they weigh more than
     # half as much as the data itself
     for source in (dataset.needs_source, dataset.enterprises_source):

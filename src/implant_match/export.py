@@ -58,6 +58,19 @@ COLUMNS: list[tuple[str, str]] = [
     ("partners", N_("Ids of local actors that could partner with it.")),
     ("competitors", N_("Ids of local actors it would duplicate.")),
     ("explanation", N_("Why, in words.")),
+    # added for the selection (issue 20): at the end, so that programs reading the
+    # earlier columns by position keep working
+    (
+        "status",
+        N_(
+            "Decision in force for the pair: shortlisted, selected, rejected, ineligible or "
+            "on-hold; empty when none."
+        ),
+    ),
+    ("note", N_("The decision's note.")),
+    ("present", N_("yes when the enterprise already works on the need's territory.")),
+    ("extra", N_("The enterprise's own fields, as 'key: value | key: value'.")),
+    ("need_extra", N_("The need's own fields, as 'key: value | key: value'.")),
 ]
 COLUMN_NAMES = [name for name, _ in COLUMNS]
 COLUMN_DECIMALS = {"stability": 3}
@@ -86,6 +99,11 @@ HEADERS = {
     "partners": N_("Possible partners"),
     "competitors": N_("Competitors"),
     "explanation": N_("Explanation"),
+    "status": N_("Decision"),
+    "note": N_("Note"),
+    "present": N_("Already present"),
+    "extra": N_("Enterprise's own fields"),
+    "need_extra": N_("Need's own fields"),
 }
 _HUMAN_MEANINGS = {
     "territory": N_("Territory of the need."),
@@ -188,7 +206,25 @@ def _row(record: dict[str, Any], names: dict[str, tuple[str, str]]) -> dict[str,
     for key in ("matched_themes", "matched_keywords", "partners", "competitors"):
         row[key] = LIST_SEPARATOR.join(record[key])
     row["explanation"] = " ".join(record["reasons"])
+    row["status"] = record["status"] or ""
+    row["note"] = record["note"] or ""
+    row["present"] = "yes" if record["present"] else ""
+    row["extra"] = extra_text(record["extra"])
+    row["need_extra"] = extra_text(record["need_extra"])
     return row
+
+
+def extra_text(extra: dict[str, Any]) -> str:
+    """A team's own fields in one cell: ``key: value | key: value`` (lists joined by ', ')."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(shown(v) for v in value)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return "" if value is None else str(value)
+
+    return LIST_SEPARATOR.join(f"{key}: {shown(value)}" for key, value in extra.items())
 
 
 def neutralise(value: str) -> str:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -57,6 +67,14 @@ _PRIORITY_ALIASES = {
     "moyenne": Priority.MEDIUM,
     "basse": Priority.LOW,
 }
+ExtraValue = StrictStr | StrictInt | StrictFloat | StrictBool | None
+Extra = Annotated[
+    dict[str, ExtraValue | list[ExtraValue]],
+    Field(
+        description="The team's own fields (contact, referent, source...): free keys with a "
+        "text, number, boolean or list value; kept and exported, never scored.",
+    ),
+]
 
 
 class Record(BaseModel):
@@ -65,6 +83,16 @@ class Record(BaseModel):
     # Lax mode still never turns a number or a boolean into text (pydantic v2), and the
     # integer fields are StrictInt, so nothing is coerced; lax lets YAML lists fill tuples.
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class WithExtra(Record):
+    """A record carrying an ``extra`` mapping: hashed by its id (a dict cannot be hashed;
+    equal records still hash equal)."""
+
+    id: Id
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.id))
 
 
 class Theme(Record):
@@ -80,13 +108,51 @@ class Theme(Record):
     )
 
 
-class LocalActor(Record):
+class Relation(StrEnum):
+    """What a local actor declares itself to be for some enterprises."""
+
+    PARTNER = "partner"
+    COMPETITOR = "competitor"
+
+
+class ActorRelation(Record):
+    """A local actor's declared relation to themes or to named enterprises (field knowledge
+    the text cannot show: who sends people to whom, who really competes)."""
+
+    relation: Relation = Field(description="partner or competitor.")
+    themes: tuple[Id, ...] = Field(
+        default=(),
+        description="Enterprises working on these themes (or narrower ones) are concerned.",
+    )
+    enterprises: tuple[Id, ...] = Field(
+        default=(), description="Ids of the enterprises concerned (wins over themes)."
+    )
+    note: ShortText | None = Field(default=None, description="Why, in a few words.")
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> ActorRelation:
+        if not self.themes and not self.enterprises:
+            raise ValueError("a relation needs 'themes' or 'enterprises'")
+        return self
+
+
+class LocalActor(WithExtra):
     """An organisation already active on a territory: a potential partner or competitor."""
 
     id: Id
     name: ShortText = Field(description="Name of the organisation.")
     themes: tuple[Id, ...] = Field(description="Ids of the themes it works on.", min_length=1)
     description: Text | None = Field(default=None, description="What it does, in a few lines.")
+    relations: tuple[ActorRelation, ...] = Field(
+        default=(),
+        description="Declared relations to themes or enterprises: partner or competitor.",
+    )
+    saturated: StrictBool = Field(
+        default=False,
+        description="It cannot meet the demand: an enterprise doing the same work adds "
+        "capacity, so it is not penalised for duplicating it.",
+    )
+    extra: Extra = Field(default_factory=dict)
 
 
 class Territory(Record):
@@ -102,7 +168,7 @@ class Territory(Record):
     )
 
 
-class Need(Record):
+class Need(WithExtra):
     """A need identified on a territory that nobody answers well enough yet."""
 
     id: Id
@@ -118,9 +184,10 @@ class Need(Record):
         description="low, medium or high (default medium); haute, moyenne and basse too.",
     )
     source: ShortText | None = Field(default=None, description="Who identified the need.")
+    extra: Extra = Field(default_factory=dict)
 
 
-class Enterprise(Record):
+class Enterprise(WithExtra):
     """A social enterprise whose impact is proven elsewhere, candidate for implantation."""
 
     id: Id
@@ -143,6 +210,15 @@ class Enterprise(Record):
     )
     website: ShortText | None = Field(default=None, description="Web address.")
     impact: Text | None = Field(default=None, description="Evidence of impact, in free text.")
+    present_in: tuple[Id, ...] = Field(
+        default=(),
+        description="Territory ids where it is already active: not a candidate to bring there.",
+    )
+    extra: Extra = Field(default_factory=dict)
+
+    def is_present(self, territory_id: str) -> bool:
+        """True when it already works on the territory (``present_in``)."""
+        return territory_id in self.present_in
 
     def accepts(self, territory_id: str) -> bool:
         """The hard rule: False when ``target_territories`` excludes the territory."""

@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from implant_match.errors import UsageError
 from implant_match.messages import N_
 from implant_match.models import Need
 from implant_match.ranking import Engine
+from implant_match.selection import Selection, left_out_pairs, selected_enterprises
 from implant_match.weights import Weights
 
 EXACT_LIMIT = 200  # candidates
@@ -33,6 +34,9 @@ EXACT_MAX_SIZE = 25
 DEFAULT_COVER = 50.0  # a need counts as served when its best chosen score reaches this
 DECIMALS = 2  # scores in JSON
 TIME_LIMIT = 30.0  # seconds for the exact solver before falling back to greedy
+DEFAULT_TOLERANCE = 0.01  # near-ties: alternatives within 1 % of the objective
+MAX_ALTERNATIVES = 10
+TIE_CHUNK = 2048  # candidates whose swap is evaluated at once (bounds the memory)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Assignment:
     need_id: str
     enterprise_id: str
     score: float
+    status: str | None = None  # the decision in force for the pair, if any
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,16 @@ class Chosen:
     enterprise_id: str
     needs: tuple[str, ...]  # the needs it serves best among the chosen
     marginal: float  # objective lost without it
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A near-tie: the cohort with one member swapped, and its objective."""
+
+    leaves: str  # the member it drops
+    joins: str  # the enterprise it takes instead
+    objective: float
+    enterprises: tuple[str, ...]  # the whole alternative cohort, sorted
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,10 @@ class Cohort:
     assignments: tuple[Assignment, ...]
     uncovered: tuple[str, ...]  # needs whose best chosen score is below cover_threshold
     cover_threshold: float = 0.0
+    # near-ties: swaps of one member within ``tolerance`` (a share) of the objective
+    alternatives: tuple[Alternative, ...] = ()
+    tolerance: float = 0.0
+    selected: tuple[str, ...] = ()  # members pinned because the committee selected them
 
     def to_dict(self) -> dict[str, Any]:
         """The object ``cohort --format json`` prints."""
@@ -78,11 +98,24 @@ class Cohort:
                     "need_id": a.need_id,
                     "enterprise_id": a.enterprise_id,
                     "score": round(a.score, DECIMALS),
+                    "status": a.status,
+                    "note": a.note,
                 }
                 for a in self.assignments
             ],
             "uncovered": list(self.uncovered),
             "cover_threshold": self.cover_threshold,
+            "selected": list(self.selected),
+            "tolerance": self.tolerance,
+            "alternatives": [
+                {
+                    "leaves": a.leaves,
+                    "joins": a.joins,
+                    "objective": round(a.objective, 6),
+                    "enterprises": list(a.enterprises),
+                }
+                for a in self.alternatives
+            ],
         }
 
 
@@ -101,7 +134,16 @@ def objective(gains: np.ndarray, chosen: list[int]) -> float:
     return float(gains[chosen].max(axis=0).sum())
 
 
-def build_problem(engine: Engine, weights: Weights, territory: str | None) -> Problem:
+def build_problem(
+    engine: Engine,
+    weights: Weights,
+    territory: str | None,
+    selection: Selection | None = None,
+    keep: frozenset[str] = frozenset(),
+) -> Problem:
+    """Gains of every candidate for the needs in scope; with ``selection``, the pairs it
+    leaves out gain nothing and enterprises left out of every need are no candidates.
+    Enterprises in ``keep`` (the selected ones, pinned) stay candidates whatever they gain."""
     if territory is not None:
         engine.check_territory(territory)
     needs = [n for n in engine.dataset.needs if territory is None or n.territory == territory]
@@ -114,7 +156,23 @@ def build_problem(engine: Engine, weights: Weights, territory: str | None) -> Pr
             gains[block] = (scores / 100.0).T
         gains *= np.array([n.priority.weight for n in needs], dtype=np.float64)[None, :]
     candidates = [e.id for e in scorer.enterprises]
-    useful = [i for i in range(len(candidates)) if territory is None or gains[i].any()]
+    gone: set[int] = set()
+    if selection is not None:
+        pairs = left_out_pairs(
+            needs, engine.dataset.enterprise_by_id, engine.dataset.decisions, selection
+        )
+        column = {n.id: j for j, n in enumerate(needs)}
+        lost: dict[int, int] = {}
+        for need_id, enterprise_id in pairs:
+            i = scorer.enterprise_index[enterprise_id]
+            gains[i, column[need_id]] = 0.0
+            lost[i] = lost.get(i, 0) + 1
+        gone = {i for i, count in lost.items() if count == len(needs)}
+    useful = [
+        i
+        for i in range(len(candidates))
+        if candidates[i] in keep or (i not in gone and (territory is None or gains[i].any()))
+    ]
     return Problem([candidates[i] for i in useful], needs, gains[useful])
 
 
@@ -127,8 +185,17 @@ def choose_cohort(
     exclude: tuple[str, ...] = (),
     method: str = "auto",
     cover_threshold: float = DEFAULT_COVER,
+    keep_present: bool = False,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> Cohort:
-    """The best promotion of ``size`` enterprises under the objective above."""
+    """The best promotion of ``size`` enterprises under the objective above.
+
+    The committee's decisions shape it: rejected and ineligible pairs gain nothing,
+    enterprises already present on a territory gain nothing there (unless
+    ``keep_present``), and enterprises selected for a need in scope are pinned like
+    ``include``. Then the near-ties: cohorts differing by one member whose objective is
+    within ``tolerance`` (a share, 0.01 = 1 %) of the one chosen.
+    """
     for enterprise_id in (*include, *exclude):
         engine.check_enterprise(enterprise_id)
     if set(include) & set(exclude):
@@ -136,14 +203,27 @@ def choose_cohort(
             N_("an enterprise cannot be both included and excluded: {ids}"),
             params={"ids": ", ".join(sorted(set(include) & set(exclude)))},
         )
-    if len(set(include)) > size:
+    if tolerance < 0:
         raise UsageError(
-            N_("{count} enterprises are included but --size is {size}"),
-            params={"count": len(set(include)), "size": size},
+            N_("--tolerance must be 0 or more, not {tolerance}"), params={"tolerance": tolerance}
         )
-    problem = build_problem(engine, weights, territory)
+    selection = Selection(tuple(exclude), tuple(include), keep_present)
+    scope = [n for n in engine.dataset.needs if territory is None or n.territory == territory]
+    selected = [
+        e
+        for e in selected_enterprises(scope, engine.dataset.decisions)
+        if e not in exclude and e not in include
+    ]
+    problem = build_problem(engine, weights, territory, selection, frozenset(selected))
+    wanted = sorted({*include, *selected})
+    if len(wanted) > size:
+        raise UsageError(
+            N_("{count} enterprises are included or selected but --size is {size}"),
+            N_("pinned: {pinned}"),
+            params={"count": len(wanted), "size": size, "pinned": ", ".join(wanted)},
+        )
     index = {e: i for i, e in enumerate(problem.candidates)}
-    pinned = [index[e] for e in sorted(set(include)) if e in index]
+    pinned = [index[e] for e in wanted if e in index]
     missing = [e for e in include if e not in index]
     if missing:
         raise UsageError(
@@ -165,7 +245,73 @@ def choose_cohort(
             N_("use auto, exact or greedy"),
             params={"method": method},
         )
-    return _describe(problem, chosen, label, cover_threshold)
+    cohort = _describe(problem, chosen, label, cover_threshold)
+    ties = near_ties(problem, chosen, pool, pinned, tolerance)
+    kept = tuple(e for e in selected if e in index)
+    decisions, needs = engine.dataset.decisions, engine.dataset.need_by_id
+    assignments = tuple(
+        replace(a, status=d.status.value, note=d.note)
+        if (d := decisions.for_pair(needs[a.need_id], a.enterprise_id)) is not None
+        else a
+        for a in cohort.assignments
+    )
+    return replace(
+        cohort, assignments=assignments, alternatives=ties, tolerance=tolerance, selected=kept
+    )
+
+
+def near_ties(
+    problem: Problem,
+    chosen: list[int],
+    pool: list[int],
+    pinned: list[int],
+    tolerance: float,
+    limit: int = MAX_ALTERNATIVES,
+) -> tuple[Alternative, ...]:
+    """The cohorts that swap one unpinned member of ``chosen`` for one other candidate of
+    ``pool`` and whose objective reaches ``(1 - tolerance)`` x the chosen one's, best first
+    (ties by the ids dropped and taken), at most ``limit``."""
+    gains = problem.gains
+    if not chosen or not gains.size:
+        return ()
+    total = objective(gains, chosen)
+    floor = total * (1.0 - tolerance) - 1e-9
+    outside = np.array([i for i in pool if i not in chosen], dtype=np.int64)
+    if not len(outside):
+        return ()
+    found: list[tuple[float, str, str, int, int]] = []
+    for member in chosen:
+        if member in pinned:
+            continue
+        rest = [c for c in chosen if c != member]
+        base = gains[rest].max(axis=0) if rest else np.zeros(gains.shape[1])
+        values = np.concatenate(  # by chunks: a national directory has 100,000 candidates
+            [
+                np.maximum(gains[outside[at : at + TIE_CHUNK]], base[None, :]).sum(axis=1)
+                for at in range(0, len(outside), TIE_CHUNK)
+            ]
+        )
+        for k in np.flatnonzero(values >= floor).tolist():
+            joins = int(outside[k])
+            found.append(
+                (
+                    float(values[k]),
+                    problem.candidates[member],
+                    problem.candidates[joins],
+                    member,
+                    joins,
+                )
+            )
+    found.sort(key=lambda f: (-round(f[0], 9), f[1], f[2]))
+    return tuple(
+        Alternative(
+            leaves,
+            joins_id,
+            value,
+            tuple(sorted(problem.candidates[c] for c in [*chosen, joins] if c != member)),
+        )
+        for value, leaves, joins_id, member, joins in found[:limit]
+    )
 
 
 def _greedy(gains: np.ndarray, pool: list[int], pinned: list[int], k: int) -> list[int]:

@@ -30,6 +30,7 @@ from implant_match.scoring import (
     build_match,
     prepare_actor_links,
 )
+from implant_match.selection import NO_STANDING, Selection, Standing, left_out_pairs, standing_of
 from implant_match.stability import POOL, stability
 from implant_match.topk import (
     PAIR_PARTS,
@@ -65,6 +66,8 @@ class RankOptions:
     stability: bool = True
     stability_draws: int = 300
     seed: int = 0
+    # decisions, presence, --exclude/--include: which pairs compete at all
+    selection: Selection = field(default_factory=Selection)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class RankedMatch:
     match: Match
     rank: int
     stability: float | None = None  # share of perturbed weightings keeping it in the top N
+    standing: Standing = NO_STANDING  # its decision, presence and the team's fields
 
 
 @dataclass(frozen=True)
@@ -258,13 +262,15 @@ class Engine:
         size: int,
         min_score: float = 0.0,
         target: int | None = None,
+        banned: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Pool:
         """For each need, its ``size`` best enterprises with their raw parts.
 
         Enterprises are scored block by block and only each need's best ``size`` are kept
         (one vectorised selection per block), so memory does not grow with the number of
         pairs. With ``target`` (an enterprise row), its own score and how many enterprises
-        rank ahead of it are kept too, wherever it ranks.
+        rank ahead of it are kept too, wherever it ranks. ``banned`` (positions in
+        ``needs``, enterprise rows) are pairs the selection leaves out (:meth:`banned`).
         """
         rows = np.array([self.scorer.need_index[n.id] for n in needs], dtype=np.int64)
         keys = np.full((len(rows), 0), -1, dtype=np.int64)
@@ -275,11 +281,13 @@ class Engine:
         if target is not None:
             raw = self.scorer.raw(rows, np.array([target]))
             target_scores = block_scores(raw, weights, min_score)
+            _ban(target_scores, banned, target, target + 1)
             pool.target_keys = keys_of(target_scores, np.array([target]))[:, 0]
             pool.target_parts = stacked_parts(raw)[:, 0]
             pool.target_ahead = np.zeros(len(rows), dtype=np.int64)
         for block, raw in self.scorer.blocks(rows):
             scores = block_scores(raw, weights, min_score)
+            _ban(scores, banned, block.start, block.stop)
             columns = np.arange(block.start, block.stop)
             if pool.target_keys is None and keys.shape[1] >= size:
                 # every row's pool is full: only the few scores that can beat its last
@@ -349,7 +357,7 @@ class Engine:
         if options.enterprise:
             return self._rank_enterprise(needs, options)
         pool_size = max(options.top, POOL) if options.stability else options.top
-        pool = self.pool(needs, options.weights, pool_size)
+        pool = self.pool(needs, options.weights, pool_size, banned=self.banned(needs, options))
         self._remember(needs, pool, options.top)
         stability = self._stability(pool, np.arange(options.top)[None, :], options)
         lists = pool.lists(options.top)
@@ -366,6 +374,7 @@ class Engine:
                     self.match(need.id, self.scorer.enterprises[j].id, options.weights),
                     rank,
                     None if stability is None else float(stability[r, rank - 1]),
+                    self.standing(need, self.scorer.enterprises[j].id),
                 )
                 for rank, (score, j) in enumerate(candidates, start=1)
                 if score >= options.min_score
@@ -409,7 +418,13 @@ class Engine:
     def _rank_enterprise(self, needs: list[Need], options: RankOptions) -> Shortlist:
         assert options.enterprise is not None
         j_target = self.scorer.enterprise_index[options.enterprise]
-        pool = self.pool(needs, options.weights, max(options.top, POOL), target=j_target)
+        pool = self.pool(
+            needs,
+            options.weights,
+            max(options.top, POOL),
+            target=j_target,
+            banned=self.banned(needs, options),
+        )
         assert pool.target_keys is not None and pool.target_ahead is not None
         assert pool.target_parts is not None
         # the target joins each need's pool (once), so that stability sees it competing
@@ -439,12 +454,38 @@ class Engine:
                 self.match(need.id, options.enterprise, options.weights),
                 rank,
                 None if stability is None else float(stability[r, 0]),
+                self.standing(need, options.enterprise),
             )
             for _, need, rank, r in found
         )
         shown = {r.match.need_id for r in view}
         lists = tuple(NeedShortlist(n, self.is_priority(n), (), 0) for n in needs if n.id in shown)
         return Shortlist(lists, options, enterprise_view=view)
+
+    def banned(
+        self, needs: list[Need], options: RankOptions
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The pairs of ``needs`` the selection leaves out, as (position in ``needs``,
+        enterprise row) arrays; None when there is none."""
+        selection = options.selection
+        selection.check(self.dataset.enterprise_by_id)
+        pairs = left_out_pairs(
+            needs, self.dataset.enterprise_by_id, self.dataset.decisions, selection
+        )
+        if not pairs:
+            return None
+        position = {n.id: r for r, n in enumerate(needs)}
+        ordered = sorted(pairs)
+        return (
+            np.array([position[n] for n, _ in ordered], dtype=np.int64),
+            np.array([self.scorer.enterprise_index[e] for _, e in ordered], dtype=np.int64),
+        )
+
+    def standing(self, need: Need, enterprise_id: str) -> Standing:
+        """Where a pair stands: its decision, presence and the enterprise's own fields."""
+        return standing_of(
+            self.dataset.decisions, need, self.dataset.enterprise_by_id[enterprise_id]
+        )
 
     def _stability(
         self, pool: Pool, positions: np.ndarray, options: RankOptions
@@ -482,3 +523,16 @@ class Engine:
             self.embedder, [need.title, need.description], [enterprise.description]
         )
         return replace(match, closest=pair)
+
+
+def _ban(
+    scores: np.ndarray, banned: tuple[np.ndarray, np.ndarray] | None, start: int, stop: int
+) -> None:
+    """Set to -inf, in a block of enterprise rows [start, stop), the scores of the pairs
+    the selection leaves out."""
+    if banned is None:
+        return
+    rows, columns = banned
+    inside = (columns >= start) & (columns < stop)
+    if inside.any():
+        scores[rows[inside], columns[inside] - start] = -np.inf

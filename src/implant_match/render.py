@@ -7,6 +7,7 @@ Output stays readable at 80 columns; Rich drops colour when piped or under NO_CO
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
@@ -21,7 +22,8 @@ from implant_match.gap_report import GapReport
 from implant_match.i18n import N_, Language, language
 from implant_match.promotion import Cohort
 from implant_match.ranking import Engine, RankedMatch, Shortlist
-from implant_match.scoring import Exclusion, Match
+from implant_match.scoring import ActorLink, Exclusion, Match
+from implant_match.selection import NO_STANDING, Standing
 from implant_match.wording import (
     THEME_HOW,
     actor_reason,
@@ -36,6 +38,9 @@ from implant_match.wording import (
 )
 
 SEVERITIES = {"error": N_("error"), "warning": N_("warning")}
+
+if TYPE_CHECKING:
+    from implant_match.recording import Recorded
 
 BAR_WIDTH = 10
 _PRIORITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
@@ -142,6 +147,9 @@ def _candidates_table(
     table.add_column(_("Themes"), max_width=20)
     table.add_column(_("Why"), max_width=30)
     table.add_column(_("Local actors"), max_width=18)
+    decided = any(standing_cell(r.standing, words) for r in candidates)
+    if decided:
+        table.add_column(_("Status"), max_width=16)
     for ranked in candidates:
         match = ranked.match
         if need_column:
@@ -156,20 +164,46 @@ def _candidates_table(
         score.append(f"\n{bar(match.score, 5)}", style="cyan")
         if ranked.stability is not None:
             score.append(f"\n{stability_word(ranked.stability, words)}", style="dim")
-        table.add_row(
+        cells: list[str | Text] = [
             str(ranked.rank),
             who,
             score,
             theme_labels(dataset, match.matched_themes) or Text("—", style="dim"),
             headline(match, words),
             actor_cell(match),
-        )
+        ]
+        if decided:
+            cells.append(standing_cell(ranked.standing, words))
+        # a rejected or ineligible pair is shown (--show-decided) greyed out
+        table.add_row(*cells, style="dim" if ranked.standing.left_out else None)
     return table
 
 
 def _id_line(record_id: str, words: Language) -> str:
     """The id under a title, for typing in ``explain``: bracketed where people read French."""
     return f"\n{record_id}" if words.code == "en" else f"\n[{record_id}]"
+
+
+STATUS_WORDS = {
+    "shortlisted": N_("shortlisted"),
+    "selected": N_("selected"),
+    "rejected": N_("rejected"),
+    "ineligible": N_("ineligible"),
+    "on-hold": N_("on hold"),
+}
+PRESENT_WORDS = N_("already present on the territory")
+
+
+def standing_cell(standing: Standing, words: Language) -> Text:
+    """A pair's status and note, and whether the enterprise is already on the territory."""
+    text = Text()
+    if standing.status is not None:
+        text.append(words.gettext(STATUS_WORDS[standing.status]), style="bold")
+        if standing.note:
+            text.append(f"\n{standing.note}", style="dim")
+    if standing.present:
+        text.append(("\n" if text else "") + words.gettext(PRESENT_WORDS), style="yellow")
+    return text
 
 
 def _render_enterprise_view(
@@ -196,7 +230,11 @@ def _render_enterprise_view(
 
 
 def render_explanation(
-    match: Match | Exclusion, engine: Engine, console: Console, words: Language | None = None
+    match: Match | Exclusion,
+    engine: Engine,
+    console: Console,
+    words: Language | None = None,
+    standing: Standing = NO_STANDING,
 ) -> None:
     """The waterfall of a score, the evidence, partners, competitors, what would raise it."""
     words = _words(words)
@@ -213,6 +251,9 @@ def render_explanation(
             (f"  [{enterprise.id} → {need.id}]", "dim"),
         )
     )
+    if standing.status is not None or standing.present:
+        said = " · ".join(standing_cell(standing, words).plain.split("\n"))
+        console.print(Text.assemble((_("Status: "), "bold"), said))
     if isinstance(match, Exclusion):
         console.print(
             Text(
@@ -318,7 +359,8 @@ def render_explanation(
             Text(
                 _("  + partner: {name} ({reason})").format(
                     name=actor.name, reason=actor_reason(actor, match, dataset, words)
-                ),
+                )
+                + declared(actor, dataset, words),
                 style="green",
             )
         )
@@ -329,7 +371,8 @@ def render_explanation(
                     name=actor.name,
                     reason=actor_reason(actor, match, dataset, words),
                     duplication=number(actor.duplication, 2),
-                ),
+                )
+                + declared(actor, dataset, words),
                 style="red",
             )
         )
@@ -359,6 +402,60 @@ def _signed(value: float, decimals: int, words: Language) -> str:
     if words.code == "en":
         return f"{value:+.{decimals}f}"
     return words.signed(value, decimals)
+
+
+def decision_line(recorded: Recorded, dataset: Dataset, words: Language) -> str:
+    """What ``decide`` did, in one line."""
+    _ = words.gettext
+    decision = recorded.decision
+    enterprise = dataset.enterprise_by_id[decision.enterprise].name
+    if decision.need is not None:
+        scope = _("for {title} [{id}]").format(
+            title=dataset.need_by_id[decision.need].title, id=decision.need
+        )
+    elif decision.territory is not None:
+        scope = _("for every need of {territory}").format(
+            territory=dataset.territories[decision.territory].name
+        )
+    else:
+        scope = _("everywhere")
+    if recorded.created_file:
+        done = _("created {path}")
+    elif recorded.new_entry:
+        done = _("added to {path}")
+    else:
+        done = _("updated in {path}")
+    return _("{enterprise} {scope}: {status} ({done})").format(
+        enterprise=enterprise,
+        scope=scope,
+        status=_(STATUS_WORDS[decision.status.value]),
+        done=done.format(path=recorded.path.as_posix()),
+    )
+
+
+def declared(actor: ActorLink, dataset: Dataset, words: Language) -> str:
+    """What the actor's declaration says, for the explanation (empty when none applied)."""
+    _ = words.gettext
+    if actor.declaration is None:
+        return ""
+    if actor.declaration == "saturated":
+        return _(" — declared saturated: this adds capacity, no duplication penalty")
+    subject = actor.declared_for or ""
+    if actor.declaration == "partner":
+        if subject in dataset.enterprise_by_id:
+            return _(" — declared partner of {name}: no duplication penalty").format(
+                name=dataset.enterprise_by_id[subject].name
+            )
+        return _(" — declared partner for the theme {theme}: no duplication penalty").format(
+            theme=theme_labels(dataset, [subject])
+        )
+    if subject in dataset.enterprise_by_id:
+        return _(" — declared competitor of {name}").format(
+            name=dataset.enterprise_by_id[subject].name
+        )
+    return _(" — declared competitor for the theme {theme}").format(
+        theme=theme_labels(dataset, [subject])
+    )
 
 
 def _highlighted(text: str, terms: frozenset[str], engine: Engine) -> Text:
@@ -525,6 +622,8 @@ def render_cohort(
         enterprise = dataset.enterprise_by_id[member.enterprise_id]
         who = Text(enterprise.name)
         who.append(f"\n{enterprise.origin}", style="dim")
+        if member.enterprise_id in cohort.selected:
+            who.append("\nselected (pinned)", style="bold")
         served = Text()
         for need_id in member.needs:
             need = dataset.need_by_id[need_id]
@@ -565,3 +664,47 @@ def render_cohort(
             else:
                 line = _("  {title} [{id}]").format(title=title, id=need_id)
             console.print(line)
+    render_alternatives(cohort, engine, console, words)
+
+
+def render_alternatives(
+    cohort: Cohort, engine: Engine, console: Console, words: Language | None = None
+) -> None:
+    """The near-ties: one member swapped, objective within the tolerance."""
+    words = _words(words)
+    _ = words.gettext
+    tolerance = words.number(100 * cohort.tolerance, 1)
+    if not cohort.alternatives:
+        console.print(
+            Text(
+                _(
+                    "No other cohort differing by one member comes within {tolerance} % of "
+                    "the objective."
+                ).format(tolerance=tolerance),
+                style="dim",
+            )
+        )
+        return
+    console.print(
+        Text(
+            _("Near-ties: swapping one member, within {tolerance} % of the objective").format(
+                tolerance=tolerance
+            ),
+            style="bold",
+        )
+    )
+    names = engine.dataset.enterprise_by_id
+    for alternative in cohort.alternatives:
+        share = (
+            100.0 * (alternative.objective - cohort.objective) / cohort.objective
+            if cohort.objective
+            else 0.0
+        )
+        console.print(
+            _("  {joins} instead of {leaves}: {objective} ({share} %)").format(
+                joins=names[alternative.joins].name,
+                leaves=names[alternative.leaves].name,
+                objective=words.number(alternative.objective, 3),
+                share=words.signed(share, 2),
+            )
+        )

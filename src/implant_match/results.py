@@ -14,6 +14,7 @@ from typing import Any
 from implant_match.models import Enterprise, Need
 from implant_match.ranking import RankedMatch, Shortlist
 from implant_match.scoring import Exclusion, Match
+from implant_match.selection import NO_STANDING, Standing
 
 DECIMALS = 2  # points and scores in JSON
 
@@ -78,7 +79,20 @@ class Fit:
             "reasons": list(match.reasons),
             "partners": [a.actor_id for a in match.partners],
             "competitors": [a.actor_id for a in match.competitors],
+            **standing_fields(ranked.standing),
+            "need_extra": dict(need.extra),
         }
+
+
+def standing_fields(standing: Standing) -> dict[str, Any]:
+    """``status``, ``note``, ``present`` and ``extra`` (the enterprise's own fields) of a
+    pair, as JSON outputs add them."""
+    return {
+        "status": standing.status,
+        "note": standing.note,
+        "present": standing.present,
+        "extra": dict(standing.extra),
+    }
 
 
 def fits(shortlist: Shortlist, names: Mapping[str, str] | None = None) -> list[Fit]:
@@ -98,6 +112,7 @@ class Explanation:
     need: Need
     enterprise: Enterprise
     result: Match | Exclusion
+    standing: Standing = NO_STANDING
 
     @property
     def excluded(self) -> bool:
@@ -115,6 +130,7 @@ class Explanation:
             "enterprise_id": self.enterprise.id,
             "enterprise_name": self.enterprise.name,
         }
+        head.update(standing_fields(self.standing))
         result = self.result
         if isinstance(result, Exclusion):
             return {
@@ -164,4 +180,6 @@ def _actor(link: Any) -> dict[str, Any]:
         "actor_id": link.actor_id,
         "name": link.name,
         "duplication": round(link.duplication, 4),
+        "declaration": link.declaration,
+        "declared_for": link.declared_for,
     }

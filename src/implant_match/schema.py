@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from implant_match.decisions import DecisionsFile
 from implant_match.lexicon import LexiconFile
 from implant_match.models import EnterprisesFile, NeedsFile
 from implant_match.weights import Weights
@@ -21,6 +22,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "enterprises": EnterprisesFile,
     "lexicon": LexiconFile,
     "weights": Weights,
+    "decisions": DecisionsFile,
 }
 
 

@@ -42,7 +42,7 @@ from implant_match.evidence import (
     same_written_word,
     shown_stems,
 )
-from implant_match.models import Enterprise, Need, Territory
+from implant_match.models import Enterprise, LocalActor, Need, Territory
 from implant_match.text import normalise
 from implant_match.weights import EVIDENCE_PARTS, Weights
 
@@ -117,6 +117,8 @@ class ActorLink:
     name: str
     duplication: float
     reason: str
+    declaration: str | None = None  # partner, competitor or saturated, as the data declares
+    declared_for: str | None = None  # the enterprise id or theme id the declaration names
 
 
 @dataclass(frozen=True)
@@ -722,6 +724,7 @@ class Scorer:
             self.actor_themes,
             product(self.enterprise_vectors[ent_rows], self.actor_vectors),
         )
+        dup = apply_declarations(dup, declared_kinds(self, ent_rows, None))
         out = np.zeros((n_ent, n_terr))
         for k in range(n_terr):
             cols = self.actor_territory == k
@@ -1090,7 +1093,9 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
         cosine = np.asarray(scorer.enterprise_vectors[js] @ actors_t)  # (enterprises, actors)
         ent_themes = scorer.enterprise_themes[js]
         actor_themes = scorer.actor_themes[rows]
-        dup = duplication(ent_themes, actor_themes, cosine)
+        kinds = declared_kinds(scorer, js, rows)
+        computed = duplication(ent_themes, actor_themes, cosine)
+        dup = apply_declarations(computed, kinds)
         # closest link between any actor theme and any enterprise theme, through the tree
         reach = np.stack(
             [(ent_themes * scorer.theme_sim[t]).max(axis=1) for t in range(len(scorer.theme_ids))],
@@ -1104,6 +1109,9 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
         competing = dup >= COMPETITOR_THRESHOLD
         same_work = cosine >= PARTNER_TEXT
         linked = competing | (relation >= PARTNER_THEME) | same_work
+        if kinds is not None:
+            kinds = declared_links(kinds, computed)
+            linked |= kinds != NOT_DECLARED
         for e, j in enumerate(js.tolist()):
             enterprise_themes = set(scorer.enterprises[j].themes)
             partners: list[tuple[float, ActorLink]] = []
@@ -1112,15 +1120,22 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
                 actor = actors[k]
                 d = float(dup[e, k])
                 shared = sorted(actor_sets[k] & enterprise_themes)
+                declared = (
+                    declaration_of(scorer, actor, j)
+                    if kinds is not None and kinds[e, k] != NOT_DECLARED
+                    else (None, None)
+                )
                 if competing[e, k]:
                     why = f"same themes ({', '.join(shared)}) and similar work"
-                    competitors.append(ActorLink(actor.id, actor.name, d, why))
+                    competitors.append(ActorLink(actor.id, actor.name, d, why, *declared))
                 else:
                     why = "neighbouring themes" if not shared else f"shares {', '.join(shared)}"
                     if same_work[e, k]:
                         why += ", same beneficiaries"
-                    link = ActorLink(actor.id, actor.name, d, why)
-                    partners.append((float(relation[e, k]) + float(cosine[e, k]), link))
+                    link = ActorLink(actor.id, actor.name, d, why, *declared)
+                    # declared partners first: the field knows better than the texts
+                    first = 10.0 if declared[0] is not None else 0.0
+                    partners.append((first + float(relation[e, k]) + float(cosine[e, k]), link))
             partners.sort(key=lambda p: (-p[0], p[1].actor_id))
             competitors.sort(key=lambda a: (-a.duplication, a.actor_id))
             scorer.actor_cache[(j, territory_id)] = (
@@ -1202,3 +1217,126 @@ def _headline(match: Match, ordered: Sequence[Component]) -> str:
     if match.theme_links:
         return "themes only"
     return "little in common"
+
+
+# -- what local actors declare --------------------------------------------------------
+#
+# A local actor may declare itself a partner or a competitor of enterprises (named, or by
+# theme) and may say it is saturated (it cannot meet the demand). Declarations override
+# the duplication computed from themes and text, for the ranking and the explanations
+# alike: an enterprise declaration wins over a theme declaration, which wins over the
+# saturated flag; among declarations of the same kind, the last one listed.
+
+NOT_DECLARED, NO_DUPLICATION, DECLARED_COMPETITOR, SATURATED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class _ActorRules:
+    """One actor's declarations, ready to apply to rows of enterprises."""
+
+    row: int  # in scorer.actors
+    saturated: bool
+    themes: tuple[tuple[int, str, np.ndarray], ...]  # (kind, theme id, theme indicator)
+    enterprises: dict[int, tuple[int, str]]  # enterprise row -> (kind, enterprise id)
+
+
+def _kind(relation: str) -> int:
+    return DECLARED_COMPETITOR if relation == "competitor" else NO_DUPLICATION
+
+
+def _actor_rules(scorer: Scorer) -> list[_ActorRules]:
+    """The declarations of every actor that makes some (computed once per scorer)."""
+    key = ("declared", "")
+    found = scorer.actor_cache.get(key)
+    if found is None:
+        lineage = scorer.lineage
+        theme_ids = scorer.theme_ids
+        found = []
+        for row, (_, actor) in enumerate(scorer.actors):
+            if not actor.relations and not actor.saturated:
+                continue
+            themes, enterprises = [], {}
+            for declared in actor.relations:
+                kind = _kind(declared.relation.value)
+                for theme in declared.themes:
+                    narrower = np.array(
+                        [float(t == theme or theme in lineage.get(t, ())) for t in theme_ids]
+                    )
+                    themes.append((kind, theme, narrower))
+                for enterprise_id in declared.enterprises:
+                    j = scorer.enterprise_index.get(enterprise_id)
+                    if j is not None:
+                        enterprises[j] = (kind, enterprise_id)
+            found.append(_ActorRules(row, actor.saturated, tuple(themes), enterprises))
+        scorer.actor_cache[key] = found
+    rules: list[_ActorRules] = found
+    return rules
+
+
+def declared_kinds(
+    scorer: Scorer, ent_rows: slice | np.ndarray, actor_rows: list[int] | None
+) -> np.ndarray | None:
+    """For enterprises ``ent_rows`` x actors ``actor_rows`` (None: all), which declaration
+    applies: ``NOT_DECLARED``, ``NO_DUPLICATION`` (a partner), ``DECLARED_COMPETITOR`` or
+    ``SATURATED``; None when no actor declares anything."""
+    rules = _actor_rules(scorer)
+    if not rules:
+        return None
+    rows = np.arange(len(scorer.enterprises))[ent_rows]
+    columns = (
+        {r: k for k, r in enumerate(actor_rows)}
+        if actor_rows is not None
+        else {r: r for r in range(len(scorer.actors))}
+    )
+    kinds = np.zeros((len(rows), len(columns)), dtype=np.int8)
+    ent_themes = np.asarray(scorer.enterprise_themes[rows])
+    for rule in rules:
+        k = columns.get(rule.row)
+        if k is None:
+            continue
+        if rule.saturated:
+            kinds[:, k] = SATURATED
+        for kind, _, narrower in rule.themes:
+            kinds[(ent_themes @ narrower) > 0, k] = kind
+        if rule.enterprises:
+            position = {int(j): e for e, j in enumerate(rows.tolist())}
+            for j, (kind, _) in rule.enterprises.items():
+                if j in position:
+                    kinds[position[j], k] = kind
+    return kinds
+
+
+def apply_declarations(dup: np.ndarray, kinds: np.ndarray | None) -> np.ndarray:
+    """Duplication as the declarations make it: none with a partner or a saturated actor,
+    at least ``COMPETITOR_THRESHOLD`` with a declared competitor."""
+    if kinds is None:
+        return dup
+    out = np.where((kinds == NO_DUPLICATION) | (kinds == SATURATED), 0.0, dup)
+    return np.where(kinds == DECLARED_COMPETITOR, np.maximum(out, COMPETITOR_THRESHOLD), out)
+
+
+def declared_links(kinds: np.ndarray, computed: np.ndarray) -> np.ndarray:
+    """The declarations worth naming among the links: a declared partner or competitor
+    always; a saturated actor only where the enterprise would otherwise compete with it
+    (saturation concerns those doing the same work, not every enterprise)."""
+    naming: np.ndarray = np.where(
+        (kinds == SATURATED) & (computed < COMPETITOR_THRESHOLD), NOT_DECLARED, kinds
+    )
+    return naming
+
+
+def declaration_of(scorer: Scorer, actor: LocalActor, j: int) -> tuple[str | None, str | None]:
+    """(declaration, what it names) that applies between ``actor`` and enterprise row
+    ``j``: ("partner", enterprise or theme id), ("competitor", ...), ("saturated", None)."""
+    enterprise = scorer.enterprises[j]
+    found: tuple[str | None, str | None] = ("saturated", None) if actor.saturated else (None, None)
+    lineage = scorer.lineage
+    themes = set(enterprise.themes)
+    for declared in actor.relations:
+        for theme in declared.themes:
+            if any(t == theme or theme in lineage.get(t, ()) for t in themes):
+                found = (declared.relation.value, theme)
+    for declared in actor.relations:
+        if enterprise.id in declared.enterprises:
+            found = (declared.relation.value, enterprise.id)
+    return found

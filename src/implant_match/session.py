@@ -12,10 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from implant_match.dataset import lexicon_file, load_dataset, resolve_paths
+from implant_match.dataset import (
+    decisions_file,
+    lexicon_file,
+    load_dataset,
+    read_decisions,
+    resolve_paths,
+)
 from implant_match.prefetch import prefetching
 
 if TYPE_CHECKING:
+    from implant_match.loading import DataPaths
     from implant_match.ranking import Engine
     from implant_match.weights import Weights
 
@@ -27,14 +34,28 @@ def open_engine(
     *,
     jobs: int = 1,
     cache: bool = True,
+    decisions: Path | None = None,
 ) -> Engine:
     """The analysed engine for these files, built with up to ``jobs`` processes.
 
     ``cache=False`` never reads nor writes the cache (``implant_match.cache`` also obeys
-    ``IMPLANT_MATCH_CACHE=off``).
+    ``IMPLANT_MATCH_CACHE=off``). The decisions file (``decisions``, else
+    ``decisions.yaml`` beside the needs file) is read afresh on every run, cache or not:
+    it changes between runs (``implant-match decide``) without changing any score.
     """
     paths = resolve_paths(needs, enterprises)
     project_lexicon = lexicon_file(paths, lexicon)
+    engine = _open(paths, project_lexicon, jobs, cache, decisions)
+    engine.dataset.decisions = read_decisions(
+        engine.dataset, decisions_file(paths.needs, decisions)
+    )
+    return engine
+
+
+def _open(
+    paths: DataPaths, project_lexicon: Path | None, jobs: int, cache: bool, decisions: Path | None
+) -> Engine:
+    """The engine of the data files, from the cache or built."""
     with prefetching(paths, jobs - 1) as prefetch:
         from implant_match.ranking import Engine
 
@@ -46,7 +67,12 @@ def open_engine(
         def build() -> Engine:
             # warnings are `validate`'s business; the other commands only need valid data
             dataset = load_dataset(
-                paths.needs, paths.enterprises, project_lexicon, warnings=False, read=prefetch.load
+                paths.needs,
+                paths.enterprises,
+                project_lexicon,
+                warnings=False,
+                read=prefetch.load,
+                decisions=decisions,
             )
             return Engine(dataset, jobs=jobs)
 

@@ -44,6 +44,8 @@ _KIND = {
     "needs": "need",
     "enterprises": "enterprise",
     "local_actors": "local actor",
+    "decisions": "decision",
+    "relations": "relation",
 }
 _PRIORITIES = "'low', 'medium' or 'high'"  # pydantic's words for the Priority values
 # " in need 'x'" / " in need #3": one template per kind, so each language can agree them
@@ -53,6 +55,8 @@ _IN_RECORD = {
     "need": (N_(" in need '{id}'"), N_(" in need #{number}")),
     "enterprise": (N_(" in enterprise '{id}'"), N_(" in enterprise #{number}")),
     "local actor": (N_(" in local actor '{id}'"), N_(" in local actor #{number}")),
+    "decision": (N_(" in decision '{id}'"), N_(" in decision #{number}")),
+    "relation": (N_(" in relation '{id}'"), N_(" in relation #{number}")),
     "group": (N_(" in group '{id}'"), N_(" in group #{number}")),
     "record": (N_(" in record '{id}'"), N_(" in record #{number}")),
 }
@@ -67,6 +71,8 @@ _DUPLICATE = {
 _UNKNOWN = {
     "theme": N_("unknown theme '{id}'{suggestion}"),
     "territory": N_("unknown territory '{id}'{suggestion}"),
+    "enterprise": N_("unknown enterprise '{id}'{suggestion}"),
+    "need": N_("unknown need '{id}'{suggestion}"),
 }
 
 
@@ -461,6 +467,44 @@ def check_references(needs_doc: Document | None, enterprises_doc: Document | Non
                     "territory",
                     problems,
                 )
+    problems.extend(
+        check_selection_references(needs_doc, enterprises_doc, theme_ids, territory_ids)
+    )
+    return problems
+
+
+def check_selection_references(
+    needs_doc: Document | None,
+    enterprises_doc: Document | None,
+    theme_ids: set[str],
+    territory_ids: set[str],
+) -> list[Problem]:
+    """The ids of ``present_in`` and of local actors' declared relations (themes and
+    enterprises), with suggestions."""
+    problems: list[Problem] = []
+    if needs_doc is None or enterprises_doc is None:
+        return problems
+    enterprises = _records(enterprises_doc.data, "enterprises")
+    for i, enterprise in enterprises:
+        _refs(
+            enterprises_doc.source,
+            ("enterprises", i, "present_in"),
+            enterprise.get("present_in"),
+            territory_ids,
+            "territory",
+            problems,
+        )
+    enterprise_ids = _ids(enterprises)
+    src = needs_doc.source
+    for i, territory in _records(needs_doc.data, "territories"):
+        for j, actor in _records(territory, "local_actors"):
+            for k, declared in _records(actor, "relations"):
+                base: PathKey = ("territories", i, "local_actors", j, "relations", k)
+                for key, known, kind in (
+                    ("themes", theme_ids, "theme"),
+                    ("enterprises", enterprise_ids, "enterprise"),
+                ):
+                    _refs(src, (*base, key), declared.get(key), known, kind, problems)
     return problems
 
 
