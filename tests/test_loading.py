@@ -45,7 +45,9 @@ def test_valid_dataset_has_no_problem(validate: Any) -> None:
 def test_valid_dataset_loads_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IMPLANT_MATCH_MAX_BYTES", raising=False)
     data = dataset.load_dataset(VALID_NEEDS, VALID_ENTERPRISES)
-    assert list(data.themes) == ["garage-solidaire", "mobilites"]
+    # the file's themes join the shipped taxonomy, and replace a shipped theme of its id
+    assert {"garage-solidaire", "mobilites", "alimentation"} <= set(data.themes)
+    assert data.themes["mobilites"].aliases == ("mobilité", "transport", "déplacements")
     assert data.themes["garage-solidaire"].parent == "mobilites"
     assert data.themes["mobilites"].label == "Mobilités"
     (territory,) = data.territories.values()
@@ -118,11 +120,6 @@ LOAD_CASES: list[tuple[str, str, list[str]]] = [
         "no-such-file",
         "invalid/enterprises-does-not-exist.yaml",
         ["invalid/enterprises-does-not-exist.yaml: error: no such file"],
-    ),
-    (
-        "folder-instead-of-file",
-        "invalid",
-        ["invalid: error: is a folder, not a YAML file"],
     ),
     (
         "several-documents",

@@ -49,10 +49,11 @@ NeedsOpt = Annotated[
     ),
 ]
 EnterprisesOpt = Annotated[
-    Path | None,
+    list[Path] | None,
     typer.Option(
         "--enterprises",
-        help="enterprises.yaml to read [default: ./data/enterprises.yaml, else the bundled copy]",
+        help="Candidate file, or folder of *.yaml files, to read (repeatable: ids must be "
+        "unique across them) [default: ./data/enterprises.yaml, else the bundled copy]",
         show_default=False,
     ),
 ]
@@ -230,7 +231,10 @@ def main_callback(
 
 
 def _engine(
-    needs: Path | None, enterprises: Path | None, lexicon: Path | None, jobs: int | None = None
+    needs: Path | None,
+    enterprises: list[Path] | None,
+    lexicon: Path | None,
+    jobs: int | None = None,
 ) -> Engine:
     """The analysed data; ``jobs`` None: as many processes as $IMPLANT_MATCH_JOBS or the
     CPUs allow (a bad $IMPLANT_MATCH_JOBS is said only by the commands that rank in
@@ -287,6 +291,7 @@ def validate(
     """Check both data files (and a project lexicon): every problem, one per line."""
     from implant_match.dataset import inspect_files, lexicon_file, resolve_paths
     from implant_match.errors import sort_problems
+    from implant_match.loading import display_path
     from implant_match.render import render_problems
 
     paths = resolve_paths(needs, enterprises)
@@ -299,7 +304,11 @@ def validate(
             json.dumps(
                 {
                     "valid": not failed,
-                    "files": [paths.needs_display, paths.enterprises_display],
+                    "files": [
+                        paths.needs_display,
+                        paths.enterprises_display,
+                        *map(display_path, paths.more_enterprises),
+                    ],
                     "errors": sum(p.is_error for p in problems),
                     "warnings": sum(not p.is_error for p in problems),
                     "problems": [
@@ -513,6 +522,29 @@ def lexicon_command(
     console = _console()
     console.print(table)
     console.print(f"{len(groups)} group{'s' * (len(groups) != 1)}")
+
+
+@app.command(name="themes")
+@handle_errors
+def themes_command(
+    word: Annotated[
+        str | None,
+        typer.Argument(help="Show only themes whose id, label or an alias contains this word."),
+    ] = None,
+    needs: Annotated[
+        Path | None,
+        typer.Option(
+            "--needs", help="Also show the themes this needs.yaml adds.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """List the shipped theme taxonomy (tree, labels, aliases), or a needs file's."""
+    from implant_match.dataset import project_themes
+    from implant_match.render import render_themes
+    from implant_match.taxonomy import load_taxonomy, search_themes
+
+    themes = project_themes(needs) if needs is not None else load_taxonomy().themes
+    render_themes(search_themes(themes, word), load_taxonomy().version, _console())
 
 
 def main() -> None:

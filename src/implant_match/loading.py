@@ -18,6 +18,7 @@ import codecs
 import os
 import re
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -214,10 +215,19 @@ ENTERPRISES_FILE = "enterprises.yaml"
 
 @dataclass(frozen=True)
 class DataPaths:
-    """The two data files to read, and how to name them in messages."""
+    """The data files to read, and how to name them in messages."""
 
     needs: Path
     enterprises: Path
+    # further candidate files, read after ``enterprises`` (``--enterprises`` given again)
+    more_enterprises: tuple[Path, ...] = ()
+    # the files taken from the bundled example data because ./data/ lacks them
+    bundled: tuple[str, ...] = ()
+
+    @property
+    def enterprise_files(self) -> tuple[Path, ...]:
+        """Every candidate file, in the order given."""
+        return (self.enterprises, *self.more_enterprises)
 
     @property
     def needs_display(self) -> str:
@@ -226,6 +236,11 @@ class DataPaths:
     @property
     def enterprises_display(self) -> str:
         return _display(self.enterprises)
+
+
+def display_path(path: Path) -> str:
+    """How messages name a file: relative to the working folder when it lies inside."""
+    return _display(path)
 
 
 def _display(path: Path) -> str:
@@ -243,16 +258,37 @@ def bundled_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "data"
 
 
-def resolve_paths(needs: Path | None = None, enterprises: Path | None = None) -> DataPaths:
-    """Explicit paths win; else ``./data/`` when it holds the file; else the bundled copy."""
+def resolve_paths(
+    needs: Path | None = None, enterprises: Path | Sequence[Path] | None = None
+) -> DataPaths:
+    """Explicit paths win; else ``./data/`` when it holds the file; else the bundled copy
+    (named in ``DataPaths.bundled``). ``enterprises`` may be several files and folders: a
+    folder stands for its ``*.yaml`` files, sorted by name."""
+    bundled: list[str] = []
 
     def pick(explicit: Path | None, name: str) -> Path:
         if explicit is not None:
             return explicit
         local = Path("data") / name
-        return local if local.is_file() else bundled_data_dir() / name
+        if local.is_file():
+            return local
+        bundled.append(f"data/{name}")
+        return bundled_data_dir() / name
 
-    return DataPaths(pick(needs, NEEDS_FILE), pick(enterprises, ENTERPRISES_FILE))
+    given = [enterprises] if isinstance(enterprises, Path) else list(enterprises or ())
+    candidates = candidate_files(given)
+    first = pick(candidates[0] if candidates else None, ENTERPRISES_FILE)
+    return DataPaths(pick(needs, NEEDS_FILE), first, tuple(candidates[1:]), tuple(sorted(bundled)))
+
+
+def candidate_files(given: Sequence[Path]) -> list[Path]:
+    """The files ``given`` stands for, in order: a folder gives its ``*.yaml`` files sorted
+    by name (an empty folder gives itself, so that reading it says what is wrong)."""
+    files: list[Path] = []
+    for path in given:
+        inside = sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else []
+        files.extend(inside or [path])
+    return files
 
 
 # -- reading ---------------------------------------------------------------------------

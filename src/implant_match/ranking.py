@@ -424,7 +424,8 @@ class Engine:
         need = self.need(need_id)
         self.check_enterprise(enterprise_id)
         enterprise = self.dataset.enterprise_by_id[enterprise_id]
-        if not enterprise.accepts(need.territory):
+        within = self.dataset.territory_ancestors.get(need.territory, ())
+        if not enterprise.accepts(need.territory, within):
             territories = ", ".join(enterprise.target_territories or ())
             return Exclusion(
                 need.id,

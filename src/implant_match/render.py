@@ -18,9 +18,10 @@ from implant_match.analysis import highlight_spans
 from implant_match.dataset import Dataset
 from implant_match.errors import Problem
 from implant_match.gap_report import GapReport
+from implant_match.models import Theme
 from implant_match.promotion import Cohort
 from implant_match.ranking import Engine, RankedMatch, Shortlist
-from implant_match.scoring import Exclusion, Match
+from implant_match.scoring import ActorLink, Exclusion, Match
 from implant_match.stability import marker
 
 BAR_WIDTH = 10
@@ -47,6 +48,15 @@ def bar(score: float, width: int = BAR_WIDTH) -> str:
 
 def theme_labels(dataset: Dataset, ids: Sequence[str]) -> str:
     return ", ".join(dataset.themes[t].label if t in dataset.themes else t for t in ids)
+
+
+def _actor_level(actor: ActorLink, dataset: Dataset) -> str:
+    """`` [at Isère level]`` for an actor listed on a territory the need's lies in; nothing
+    for one of the need's own territory."""
+    if not actor.level:
+        return ""
+    territory = dataset.territories.get(actor.territory_id)
+    return f" [at {territory.name if territory else actor.territory_id} level]"
 
 
 def actor_cell(match: Match) -> Text:
@@ -243,12 +253,17 @@ def render_explanation(match: Match | Exclusion, engine: Engine, console: Consol
     if not match.partners and not match.competitors:
         console.print("  none related on this territory")
     for actor in match.partners:
-        console.print(Text(f"  + partner: {actor.name} ({actor.reason})", style="green"))
+        console.print(
+            Text(
+                f"  + partner: {actor.name}{_actor_level(actor, dataset)} ({actor.reason})",
+                style="green",
+            )
+        )
     for actor in match.competitors:
         console.print(
             Text(
-                f"  − competitor: {actor.name} ({actor.reason}, duplication "
-                f"{actor.duplication:.2f})",
+                f"  − competitor: {actor.name}{_actor_level(actor, dataset)} ({actor.reason}, "
+                f"duplication {actor.duplication:.2f})",
                 style="red",
             )
         )
@@ -399,3 +414,18 @@ def render_cohort(cohort: Cohort, engine: Engine, console: Console) -> None:
         for need_id in cohort.uncovered:
             score = f", best {best[need_id]:.1f}" if need_id in best else ""
             console.print(f"  {dataset.need_by_id[need_id].title} [{need_id}{score}]")
+
+
+def render_themes(themes: Sequence[Theme], version: str, console: Console) -> None:
+    """The themes as a tree (indented ids), with their labels and aliases."""
+    from implant_match.taxonomy import theme_tree
+
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD)
+    table.add_column("Theme", no_wrap=True)
+    table.add_column("Label")
+    table.add_column("Aliases")
+    rows = theme_tree(themes)
+    for depth, theme in rows:
+        table.add_row("  " * depth + theme.id, theme.label, ", ".join(theme.aliases))
+    console.print(table)
+    console.print(f"{len(rows)} theme{'s' * (len(rows) != 1)} (shipped taxonomy {version})")

@@ -152,4 +152,6 @@ def _actor(link: Any) -> dict[str, Any]:
         "actor_id": link.actor_id,
         "name": link.name,
         "duplication": round(link.duplication, 4),
+        "territory": link.territory_id,
+        "level": link.level,
     }

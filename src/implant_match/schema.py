@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from implant_match.lexicon import LexiconFile
 from implant_match.models import EnterprisesFile, NeedsFile
+from implant_match.taxonomy import TaxonomyFile
 from implant_match.weights import Weights
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -21,6 +22,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "enterprises": EnterprisesFile,
     "lexicon": LexiconFile,
     "weights": Weights,
+    "taxonomy": TaxonomyFile,
 }
 
 

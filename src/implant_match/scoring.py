@@ -106,6 +106,9 @@ class ActorLink:
     name: str
     duplication: float
     reason: str
+    # where the actor is listed: the need's territory, or one it lies in (its région...)
+    territory_id: str = ""
+    level: int = 0  # 0: the need's own territory, 1: its parent, 2: the parent's parent...
 
 
 @dataclass(frozen=True)
@@ -325,9 +328,10 @@ class Scorer:
             [self.territory_col.get(n.territory, -1) for n in self.needs], dtype=np.int64
         )
         allowed = np.ones((len(self.enterprises), len(territory_ids)), dtype=bool)
+        within = dataset.territory_ancestors  # targeting a région admits its métropoles
         for j, enterprise in enumerate(self.enterprises):
             if enterprise.target_territories is not None:
-                allowed[j] = [t in enterprise.target_territories for t in territory_ids]
+                allowed[j] = [enterprise.accepts(t, within.get(t, ())) for t in territory_ids]
         self.enterprise_allowed = allowed
 
     # construction helpers
@@ -488,6 +492,15 @@ class Scorer:
         self.actor_territory = np.array(
             [list(self.dataset.territories).index(t.id) for t, _ in self.actors], dtype=np.int64
         )
+        # per territory, the actors that count for its needs: its own and its ancestors'
+        scopes = [self.actor_scope_ids(t) for t in self.dataset.territories]
+        self.actor_scope = [
+            np.array([t.id in scope for t, _ in self.actors], dtype=bool) for scope in scopes
+        ]
+
+    def actor_scope_ids(self, territory_id: str) -> tuple[str, ...]:
+        """The territory and those it lies in, nearest first: whose actors count for it."""
+        return (territory_id, *self.dataset.territory_ancestors.get(territory_id, ()))
 
     # scoring
 
@@ -541,7 +554,8 @@ class Scorer:
         """Rows of a territory's actors and their text vectors as a dense (terms x actors)."""
         key = ("territory", territory_id)
         if key not in self.actor_cache:
-            rows = [k for k, (t, _) in enumerate(self.actors) if t.id == territory_id]
+            scope = set(self.actor_scope_ids(territory_id))
+            rows = [k for k, (t, _) in enumerate(self.actors) if t.id in scope]
             block = self.actor_vectors[rows]
             dense = block.toarray() if hasattr(block, "toarray") else np.asarray(block)
             self.actor_cache[key] = (rows, np.ascontiguousarray(dense.T))
@@ -655,7 +669,7 @@ class Scorer:
         )
         out = np.zeros((n_ent, n_terr))
         for k in range(n_terr):
-            cols = self.actor_territory == k
+            cols = self.actor_scope[k]
             if cols.any():
                 out[:, k] = dup[:, cols].max(axis=1)
         return out
@@ -982,11 +996,13 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
     for territory_id, rows_list in by_territory.items():
         js = np.array(sorted(set(rows_list)), dtype=np.int64)
         territory = scorer.dataset.territories.get(territory_id)
-        if territory is None or not territory.local_actors:
+        rows, actors_t = scorer.territory_actors(territory_id) if territory else ([], np.zeros(0))
+        if not rows:
             for j in js.tolist():
                 scorer.actor_cache[(j, territory_id)] = ((), ())
             continue
-        rows, actors_t = scorer.territory_actors(territory_id)
+        levels = scorer.actor_scope_ids(territory_id)
+        homes = [scorer.actors[row][0].id for row in rows]
         cosine = np.asarray(scorer.enterprise_vectors[js] @ actors_t)  # (enterprises, actors)
         ent_themes = scorer.enterprise_themes[js]
         actor_themes = scorer.actor_themes[rows]
@@ -1012,14 +1028,17 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
                 actor = actors[k]
                 d = float(dup[e, k])
                 shared = sorted(actor_sets[k] & enterprise_themes)
+                home = homes[k]
                 if competing[e, k]:
                     why = f"same themes ({', '.join(shared)}) and similar work"
-                    competitors.append(ActorLink(actor.id, actor.name, d, why))
+                    competitors.append(
+                        ActorLink(actor.id, actor.name, d, why, home, levels.index(home))
+                    )
                 else:
                     why = "neighbouring themes" if not shared else f"shares {', '.join(shared)}"
                     if same_work[e, k]:
                         why += ", same beneficiaries"
-                    link = ActorLink(actor.id, actor.name, d, why)
+                    link = ActorLink(actor.id, actor.name, d, why, home, levels.index(home))
                     partners.append((float(relation[e, k]) + float(cosine[e, k]), link))
             partners.sort(key=lambda p: (-p[0], p[1].actor_id))
             competitors.sort(key=lambda a: (-a.duplication, a.actor_id))
