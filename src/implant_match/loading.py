@@ -455,7 +455,7 @@ def _parse(content: str | bytes, name: str) -> Document:
         if exc.context and exc.problem:
             message += f" ({exc.context})"
         builder.problems.append(Problem(name, line, column, "error", message))
-        raise DataError(builder.problems) from None
+        raise DataError(with_traps(builder.problems, content, name)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks its errors
         builder.problems.append(Problem(name, 0, 0, "error", f"YAML error: {exc}"))
         raise DataError(builder.problems) from None
@@ -466,6 +466,20 @@ def _parse(content: str | bytes, name: str) -> Document:
     if data is None:
         raise DataError([Problem(name, 0, 0, "error", "file is empty: it holds no YAML data")])
     return Document(data, source)
+
+
+def with_traps(problems: list[Problem], content: str | bytes, name: str) -> list[Problem]:
+    """The parser's problems, or, when the text holds the usual traps (a ': ' in unquoted
+    text, an apostrophe in single quotes, a tab), all of them with their fix; the
+    parser's own error stays when it lies on another line than every trap."""
+    from implant_match.yaml_traps import find_traps
+
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    traps = find_traps(text, name)
+    if not traps:
+        return problems
+    lines = {t.line for t in traps}
+    return [*traps, *(p for p in problems if p.line not in lines)]
 
 
 class _Fatal(Exception):
