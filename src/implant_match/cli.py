@@ -239,6 +239,7 @@ def _engine(
     """The analysed data; ``jobs`` None: as many processes as $IMPLANT_MATCH_JOBS or the
     CPUs allow (a bad $IMPLANT_MATCH_JOBS is said only by the commands that rank in
     workers: the others then use this process alone)."""
+    from implant_match.loading import resolve_paths
     from implant_match.runtime import resolve_jobs
     from implant_match.session import open_engine
 
@@ -247,7 +248,15 @@ def _engine(
             jobs = resolve_jobs(None)
         except UsageError:
             jobs = 1
-    return open_engine(needs, enterprises, lexicon, jobs=jobs)
+    paths = resolve_paths(needs, enterprises)
+    if paths.bundled:  # never silently: the user may believe their own files were read
+        typer.echo(f"{_missing(paths.bundled)}: using the bundled example data", err=True)
+    return open_engine(paths.needs, list(paths.enterprise_files), lexicon, jobs=jobs)
+
+
+def _missing(names: tuple[str, ...]) -> str:
+    """``no data/needs.yaml here`` (or both files)."""
+    return f"no {' nor '.join(names)} here"
 
 
 def _rank_options(
@@ -295,6 +304,11 @@ def validate(
     from implant_match.render import render_problems
 
     paths = resolve_paths(needs, enterprises)
+    if paths.bundled:  # the example data is valid: checking it would say nothing of yours
+        raise UsageError(
+            f"{_missing(paths.bundled)}: nothing of yours to validate",
+            "pass --needs and --enterprises, or start with `implant-match init`",
+        )
     problems = sort_problems(inspect_files(paths, lexicon_file(paths, lexicon)).problems)
     failed = any(p.is_error for p in problems) or (strict and bool(problems))
     if output is ProblemFormat.json:
@@ -522,6 +536,68 @@ def lexicon_command(
     console = _console()
     console.print(table)
     console.print(f"{len(groups)} group{'s' * (len(groups) != 1)}")
+
+
+@app.command()
+@handle_errors
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder to write the starter files in.", show_default=False)
+    ] = Path("data"),
+) -> None:
+    """Write commented, valid starter needs.yaml and enterprises.yaml (and their schemas)."""
+    from implant_match.starter import write_starter
+
+    for path in write_starter(folder):
+        typer.echo(f"wrote {path}", err=True)
+    typer.echo(
+        f"next: edit them, then run `implant-match validate --needs {folder / 'needs.yaml'} "
+        f"--enterprises {folder / 'enterprises.yaml'}`",
+        err=True,
+    )
+
+
+@app.command(name="import")
+@handle_errors
+def import_command(
+    spreadsheet: Annotated[
+        Path,
+        typer.Argument(help="Spreadsheet of candidates: .xlsx, or .csv (excel-fr or rfc4180)."),
+    ],
+    to: Annotated[
+        Path, typer.Option("--to", help="Candidate file to write, e.g. data/enterprises.yaml.")
+    ],
+    needs: Annotated[
+        Path | None,
+        typer.Option(
+            "--needs",
+            help="needs.yaml whose themes and territories the cells may name "
+            "[default: the shipped taxonomy, any territory id]",
+            show_default=False,
+        ),
+    ] = None,
+    merge: Annotated[
+        bool, typer.Option("--merge", help="Merge into an existing file by id.")
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Write the valid rows and list the others."),
+    ] = False,
+) -> None:
+    """Turn a spreadsheet of candidates (one row each) into an enterprises.yaml."""
+    from implant_match.render import render_problems
+    from implant_match.spreadsheet import import_spreadsheet
+
+    outcome = import_spreadsheet(spreadsheet, to, needs, merge=merge, skip_invalid=skip_invalid)
+    imported = outcome.imported
+    if imported.problems:
+        render_problems(imported.problems, _console(stderr=True))
+    skipped = len(imported.invalid_rows)
+    detail = f"{outcome.added} added, {outcome.replaced} updated"
+    if skipped:
+        rows = ", ".join(map(str, imported.invalid_rows))
+        detail += f"; {skipped} invalid row{'s' * (skipped != 1)} left out: {rows}"
+    typer.echo(f"wrote {outcome.written} enterprises to {outcome.target} ({detail})", err=True)
 
 
 @app.command(name="themes")

@@ -277,8 +277,9 @@ def resolve_paths(
 
     given = [enterprises] if isinstance(enterprises, Path) else list(enterprises or ())
     candidates = candidate_files(given)
+    needs_path = pick(needs, NEEDS_FILE)
     first = pick(candidates[0] if candidates else None, ENTERPRISES_FILE)
-    return DataPaths(pick(needs, NEEDS_FILE), first, tuple(candidates[1:]), tuple(sorted(bundled)))
+    return DataPaths(needs_path, first, tuple(candidates[1:]), tuple(bundled))
 
 
 def candidate_files(given: Sequence[Path]) -> list[Path]:
