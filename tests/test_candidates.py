@@ -52,6 +52,7 @@ def test_two_candidate_files_rank_together(files: dict[str, Path]) -> None:
 def test_a_folder_stands_for_its_yaml_files_sorted(files: dict[str, Path]) -> None:
     write(files["extra"].parent / "a-first.yaml", {"schema_version": 1, "enterprises": []})
     (files["extra"].parent / "notes.txt").write_text("not data", "utf-8")
+    write(files["extra"].parent / "needs.yaml", needs_document())  # not a candidate file
     from implant_match.loading import resolve_paths
 
     resolved = resolve_paths(files["needs"], [files["base"], files["extra"].parent])

@@ -282,12 +282,21 @@ def resolve_paths(
     return DataPaths(needs_path, first, tuple(candidates[1:]), tuple(bundled))
 
 
+# in a folder of candidate files, the files of the other kinds are not candidates
+NOT_CANDIDATES = frozenset({NEEDS_FILE, "lexicon.yaml", "weights.yaml"})
+
+
 def candidate_files(given: Sequence[Path]) -> list[Path]:
     """The files ``given`` stands for, in order: a folder gives its ``*.yaml`` files sorted
-    by name (an empty folder gives itself, so that reading it says what is wrong)."""
+    by name, but for ``needs.yaml``, ``lexicon.yaml`` and ``weights.yaml`` (an empty folder
+    gives itself, so that reading it says what is wrong)."""
     files: list[Path] = []
     for path in given:
-        inside = sorted(p for p in path.glob("*.yaml") if p.is_file()) if path.is_dir() else []
+        inside = (
+            sorted(p for p in path.glob("*.yaml") if p.is_file() and p.name not in NOT_CANDIDATES)
+            if path.is_dir()
+            else []
+        )
         files.extend(inside or [path])
     return files
 
