@@ -212,3 +212,12 @@ def test_an_existing_target_is_merged_only_when_asked(project: Path) -> None:
 def test_headers_match_whatever_their_case_and_accents() -> None:
     assert header_key("  Territoires VISÉS ") == header_key("territoires_vises")
     assert header_key("Mots-Clés") == "mots cles"
+
+
+def test_the_cli_checks_territories_against_data_needs_by_default(project: Path) -> None:
+    rows = [HEADERS_FR, [*ROWS[1][:6], "Mon territoire", "", ""]]
+    source = write_csv(project / "c.csv", rows, "excel-fr")
+    result = CliRunner().invoke(app, ["import", str(source), "--to", "data/new.yaml"])
+    assert result.exit_code == 0, result.output
+    ds = im.load_dataset("data/needs.yaml", enterprises=["data/new.yaml"])
+    assert ds.enterprise_by_id["l-atelier-velo"].target_territories == ("mon-territoire",)

@@ -572,7 +572,8 @@ def import_command(
         typer.Option(
             "--needs",
             help="needs.yaml whose themes and territories the cells may name "
-            "[default: the shipped taxonomy, any territory id]",
+            "[default: ./data/needs.yaml if there is one, else the shipped taxonomy and "
+            "any territory id]",
             show_default=False,
         ),
     ] = None,
@@ -588,6 +589,8 @@ def import_command(
     from implant_match.render import render_problems
     from implant_match.spreadsheet import import_spreadsheet
 
+    if needs is None and Path("data/needs.yaml").is_file():
+        needs = Path("data/needs.yaml")
     outcome = import_spreadsheet(spreadsheet, to, needs, merge=merge, skip_invalid=skip_invalid)
     imported = outcome.imported
     if imported.problems:

@@ -192,6 +192,13 @@ def _problem_from_error(
             f"{value.yaml11_reading} by YAML 1.1 tools{where}",
             hint=hint,
         )
+    if kind == "string_pattern_mismatch" and field_name == "insee":
+        return source.problem(
+            loc,
+            f"insee: '{value}' is not an official code{where}",
+            hint="a région has 2 digits, a département 2 or 3 characters (38, 2A, 974), a "
+            "commune 5 (38185), an EPCI or métropole its 9-digit SIREN",
+        )
     message = _message_for(kind, field_name, value, error, where)
     return source.problem(loc, message)
 
