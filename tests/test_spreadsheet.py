@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import implant_match as im
 from implant_match.cli import app
 from implant_match.errors import DataError
+from implant_match.models import Enterprise
 from implant_match.spreadsheet import header_key, import_spreadsheet, read_sheet
 from implant_match.starter import write_starter
 
@@ -221,3 +224,20 @@ def test_the_cli_checks_territories_against_data_needs_by_default(project: Path)
     assert result.exit_code == 0, result.output
     ds = im.load_dataset("data/needs.yaml", enterprises=["data/new.yaml"])
     assert ds.enterprise_by_id["l-atelier-velo"].target_territories == ("mon-territoire",)
+
+
+cells = st.text(alphabet=st.sampled_from(list("aé ;,|:'\"\n-0123456789#Vv")), max_size=30)
+
+
+@given(st.lists(st.lists(cells, min_size=len(HEADERS_FR), max_size=len(HEADERS_FR)), max_size=4))
+def test_any_cell_text_gives_records_or_located_problems(rows: list[list[str]]) -> None:
+    from implant_match.spreadsheet import Sheet, import_enterprises
+    from implant_match.taxonomy import load_taxonomy
+
+    sheet = Sheet("s.csv", tuple(HEADERS_FR), tuple(enumerate(map(tuple, rows), 2)), "rfc4180")
+    result = import_enterprises(sheet, load_taxonomy().themes)
+    assert len(result.records) + len(result.invalid_rows) == len(rows)
+    for record in result.records:
+        Enterprise.model_validate(record)
+    for problem in result.problems:
+        assert problem.line >= 2 and problem.column >= 1

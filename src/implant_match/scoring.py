@@ -493,9 +493,10 @@ class Scorer:
             [list(self.dataset.territories).index(t.id) for t, _ in self.actors], dtype=np.int64
         )
         # per territory, the actors that count for its needs: its own and its ancestors'
-        scopes = [self.actor_scope_ids(t) for t in self.dataset.territories]
+        column = {t: k for k, t in enumerate(self.dataset.territories)}
         self.actor_scope = [
-            np.array([t.id in scope for t, _ in self.actors], dtype=bool) for scope in scopes
+            np.isin(self.actor_territory, [column[t] for t in self.actor_scope_ids(territory)])
+            for territory in self.dataset.territories
         ]
 
     def actor_scope_ids(self, territory_id: str) -> tuple[str, ...]:
@@ -554,8 +555,8 @@ class Scorer:
         """Rows of a territory's actors and their text vectors as a dense (terms x actors)."""
         key = ("territory", territory_id)
         if key not in self.actor_cache:
-            scope = set(self.actor_scope_ids(territory_id))
-            rows = [k for k, (t, _) in enumerate(self.actors) if t.id in scope]
+            k = self.territory_col[territory_id]
+            rows = np.flatnonzero(self.actor_scope[k]).tolist()
             block = self.actor_vectors[rows]
             dense = block.toarray() if hasattr(block, "toarray") else np.asarray(block)
             self.actor_cache[key] = (rows, np.ascontiguousarray(dense.T))
