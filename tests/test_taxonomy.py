@@ -185,3 +185,17 @@ def im_theme(theme_id: str, label: str, aliases: list[str]) -> Any:
     from implant_match.models import Theme
 
     return Theme(id=theme_id, label=label, aliases=tuple(aliases))
+
+
+def test_themes_command_speaks_json_for_programs() -> None:
+    import json
+
+    result = CliRunner().invoke(app, ["themes", "crèche", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["version"] == load_taxonomy().version
+    assert [(t["depth"], t["id"], t["parent"]) for t in document["themes"]] == [
+        (0, "enfance-famille", None),
+        (1, "petite-enfance", "enfance-famille"),
+    ]
+    assert "crèche" in document["themes"][1]["aliases"]

@@ -616,14 +616,27 @@ def themes_command(
             "--needs", help="Also show the themes this needs.yaml adds.", show_default=False
         ),
     ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """List the shipped theme taxonomy (tree, labels, aliases), or a needs file's."""
     from implant_match.dataset import project_themes
-    from implant_match.render import render_themes
-    from implant_match.taxonomy import load_taxonomy, search_themes
+    from implant_match.taxonomy import load_taxonomy, search_themes, theme_tree
 
     themes = project_themes(needs) if needs is not None else load_taxonomy().themes
-    render_themes(search_themes(themes, word), load_taxonomy().version, _console())
+    found = search_themes(themes, word)
+    if output is OutputFormat.json:
+        from implant_match.export import dumps
+
+        rows = [
+            {"depth": depth, **theme.model_dump(mode="json")} for depth, theme in theme_tree(found)
+        ]
+        sys.stdout.write(dumps({"version": load_taxonomy().version, "themes": rows}))
+        return
+    from implant_match.render import render_themes
+
+    render_themes(found, load_taxonomy().version, _console())
 
 
 def main() -> None:
