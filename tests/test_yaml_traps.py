@@ -103,3 +103,16 @@ def test_the_scan_never_fails_on_any_text(text: str) -> None:
     for problem in find_traps(text, "x.yaml"):
         assert problem.line >= 1 and problem.column >= 1
         assert problem.hint
+
+
+def test_a_colon_in_a_text_on_several_lines_gets_the_hint_from_the_parser_error() -> None:
+    text = "schema_version: 1\nenterprises:\n  - id: a\n    description: un texte sur\n"
+    text += "      deux lignes : voilà\n"
+    with pytest.raises(DataError) as caught:
+        parse_document(text, "e.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (5, 19)
+    assert problem.message.startswith("YAML syntax error: mapping values are not allowed")
+    assert (
+        problem.hint == "put the text in double quotes if a ':' followed by a space is part of it"
+    )

@@ -19,7 +19,7 @@ import os
 import re
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -479,17 +479,24 @@ def _parse(content: str | bytes, name: str) -> Document:
 
 
 def with_traps(problems: list[Problem], content: str | bytes, name: str) -> list[Problem]:
-    """The parser's problems, or, when the text holds the usual traps (a ': ' in unquoted
-    text, an apostrophe in single quotes, a tab), all of them with their fix; the
-    parser's own error stays when it lies on another line than every trap."""
-    from implant_match.yaml_traps import find_traps
+    """The parser's problems with, when the text holds the usual traps (a ': ' in unquoted
+    text, an apostrophe in single quotes, a tab), all of them and their fix; the parser's
+    own error stays when it lies on another line than every trap, with a hint to quote
+    when it is the error a ': ' in unquoted text gives."""
+    from implant_match.yaml_traps import QUOTE_HINT, find_traps
 
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
     traps = find_traps(text, name)
-    if not traps:
-        return problems
     lines = {t.line for t in traps}
-    return [*traps, *(p for p in problems if p.line not in lines)]
+    # what the parser says of a ': ' the scan could not see (in a text on several lines)
+    kept = [
+        replace(p, hint=p.hint or f"{QUOTE_HINT} if a ':' followed by a space is part of it")
+        if "mapping values are not allowed" in p.message
+        else p
+        for p in problems
+        if p.line not in lines
+    ]
+    return [*traps, *kept]
 
 
 class _Fatal(Exception):
