@@ -202,3 +202,16 @@ def test_ancestors_and_cycles_agree_with_a_plain_walk(parents: dict[str, str | N
     for cycle in find_cycles(parents):
         for k, node in enumerate(cycle):
             assert parents[node] == cycle[(k + 1) % len(cycle)]
+
+
+def test_a_territory_filter_takes_in_the_territories_inside_it() -> None:
+    needs = nested_needs()
+    needs["territories"][0] = {**REGION, "priority_themes": ["aide-alimentaire"]}
+    ds = im.Dataset.from_records(needs, ENTERPRISES)
+    assert {f.need.id for f in im.rank(ds, territory="ara")} == {"epicerie-grenoble"}
+    assert {f.need.id for f in im.rank(ds, territory="isere")} == {"epicerie-grenoble"}
+    assert im.rank(ds, territory="grenoble")[0].need.id == "epicerie-grenoble"
+    # the région's priority is met by its métropole's need
+    assert im.gaps(ds, territory="ara").to_dict()["priorities_without_need"] == []
+    cohort = im.cohort(ds, 1, territory="ara").to_dict()
+    assert [a["need_id"] for a in cohort["assignments"]] == ["epicerie-grenoble"]

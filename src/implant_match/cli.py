@@ -88,7 +88,11 @@ NeedOpt = Annotated[
 ]
 TerritoryOpt = Annotated[
     str | None,
-    typer.Option("--territory", help="Only the needs of this territory.", show_default=False),
+    typer.Option(
+        "--territory",
+        help="Only the needs of this territory and of the territories inside it.",
+        show_default=False,
+    ),
 ]
 ThemeOpt = Annotated[
     str | None,

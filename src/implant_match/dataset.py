@@ -121,6 +121,10 @@ class Dataset:
         """Each territory's chain of parents, nearest first (a métropole: its région)."""
         return ancestors({t.id: t.parent for t in self.territories.values()})
 
+    def lies_in(self, territory_id: str, area: str) -> bool:
+        """Whether ``territory_id`` is ``area`` or lies inside it (``--territory`` filters)."""
+        return territory_id == area or area in self.territory_ancestors.get(territory_id, ())
+
     @cached_property
     def territories(self) -> dict[str, Territory]:
         return {t.id: t for t in sorted(self.needs_file.territories, key=lambda t: t.id)}

@@ -168,7 +168,7 @@ class Engine:
             n
             for n in self.dataset.needs
             if (not wanted or n.id in wanted)
-            and (options.territory is None or n.territory == options.territory)
+            and (options.territory is None or self.dataset.lies_in(n.territory, options.territory))
             and (theme_family is None or theme_family & set(n.themes))
         ]
         return sorted(selected, key=self.need_order)
