@@ -215,3 +215,20 @@ def test_a_territory_filter_takes_in_the_territories_inside_it() -> None:
     assert im.gaps(ds, territory="ara").to_dict()["priorities_without_need"] == []
     cohort = im.cohort(ds, 1, territory="ara").to_dict()
     assert [a["need_id"] for a in cohort["assignments"]] == ["epicerie-grenoble"]
+
+
+def test_a_regions_priority_met_inside_it_is_no_warning(tmp_path: Any) -> None:
+    import yaml
+
+    from implant_match.dataset import inspect_files
+    from implant_match.loading import resolve_paths
+
+    needs = nested_needs()
+    needs["territories"][0] = {**REGION, "priority_themes": ["aide-alimentaire", "velo"]}
+    paths = (tmp_path / "needs.yaml", tmp_path / "enterprises.yaml")
+    for path, document in zip(paths, (needs, ENTERPRISES), strict=True):
+        path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    found = inspect_files(resolve_paths(*paths)).problems
+    assert [p.message for p in found] == [
+        "priority theme 'velo' of territory 'ara' has no need recorded"
+    ]

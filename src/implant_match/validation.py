@@ -31,7 +31,7 @@ from implant_match.models import (
     Theme,
 )
 from implant_match.taxonomy import load_taxonomy, merge_themes, shipped_theme_ids
-from implant_match.territories import check_territories, find_cycles
+from implant_match.territories import ancestors, check_territories, find_cycles
 
 _ITEM_MODELS: dict[str, type[BaseModel]] = {
     "themes": Theme,
@@ -639,8 +639,15 @@ def check_warnings(
                 )
             )
 
+    lineage = ancestors({t.id: t.parent for t in needs_file.territories})
     for i, territory in _indexed(needs_source, "territories", needs_file.territories):
-        need_themes = {t for n in needs_file.needs if n.territory == territory.id for t in n.themes}
+        # a need of a territory inside this one (a région's métropole) counts too
+        need_themes = {
+            t
+            for n in needs_file.needs
+            if n.territory == territory.id or territory.id in lineage.get(n.territory, ())
+            for t in n.themes
+        }
         for j, theme_id in enumerate(territory.priority_themes):
             if theme_id in known_themes and not subtree(theme_id) & need_themes:
                 problems.append(
