@@ -73,3 +73,14 @@ def test_a_fallback_to_the_example_data_is_said_once(empty: Path) -> None:
     assert half.stderr.splitlines()[0] == (
         "no data/enterprises.yaml here: using the bundled example data"
     )
+
+
+def test_written_files_get_a_new_files_mode_not_mkstemps(empty: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        CliRunner().invoke(app, ["init"])
+    finally:
+        os.umask(old)
+    assert (empty / "data" / "needs.yaml").stat().st_mode & 0o777 == 0o644

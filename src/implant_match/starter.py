@@ -130,7 +130,18 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes 0600 files: keep the replaced file's mode, or a new file's
+        os.chmod(name, path.stat().st_mode & 0o7777 if path.exists() else _new_file_mode())
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+
+
+def _new_file_mode() -> int:
+    """The mode a newly created file gets under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
