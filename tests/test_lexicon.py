@@ -90,7 +90,12 @@ def text_points(
             "Isolement des résidents de maison de retraite.",
             "EHPAD",
         ),
-        ("Hébergement des SDF l'hiver.", "Hébergement des personnes sans domicile l'hiver.", "SDF"),
+        # (SDF / sans domicile: both are aliases of a shipped theme, matched without it)
+        (
+            "Places en CHRS l'hiver.",
+            "Places en centre d'hébergement et de réinsertion sociale l'hiver.",
+            "CHRS",
+        ),
         ("Accueil des exilés.", "Accueil des réfugiés.", "exilés"),
     ],
 )

@@ -45,7 +45,9 @@ def test_valid_dataset_has_no_problem(validate: Any) -> None:
 def test_valid_dataset_loads_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IMPLANT_MATCH_MAX_BYTES", raising=False)
     data = dataset.load_dataset(VALID_NEEDS, VALID_ENTERPRISES)
-    assert list(data.themes) == ["garage-solidaire", "mobilites"]
+    # the file's themes join the shipped taxonomy, and replace a shipped theme of its id
+    assert {"garage-solidaire", "mobilites", "alimentation"} <= set(data.themes)
+    assert data.themes["mobilites"].aliases == ("mobilité", "transport", "déplacements")
     assert data.themes["garage-solidaire"].parent == "mobilites"
     assert data.themes["mobilites"].label == "Mobilités"
     (territory,) = data.territories.values()
@@ -118,11 +120,6 @@ LOAD_CASES: list[tuple[str, str, list[str]]] = [
         "no-such-file",
         "invalid/enterprises-does-not-exist.yaml",
         ["invalid/enterprises-does-not-exist.yaml: error: no such file"],
-    ),
-    (
-        "folder-instead-of-file",
-        "invalid",
-        ["invalid: error: is a folder, not a YAML file"],
     ),
     (
         "several-documents",
@@ -815,7 +812,8 @@ def test_a_tab_in_the_indentation_is_called_a_tab(case: str) -> None:
     text, line, column = TAB_CASES[case]
     with pytest.raises(DataError) as caught:
         loading.parse_document("schema_version: 1\n" + text, "needs.yaml")
-    (problem,) = caught.value.problems
+    problem = caught.value.problems[0]  # every tab of the file is said, the first first
+    assert all("a tab in the indentation" in p.message for p in caught.value.problems)
     assert (problem.line, problem.column) == (line + 1, column)
     assert problem.message == "YAML syntax error: a tab in the indentation"
     assert problem.hint == "indent with spaces: YAML does not allow tabs there"

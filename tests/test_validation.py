@@ -144,12 +144,12 @@ INVALID_CASES: list[tuple[str, str, str, list[str]]] = [
         "invalid/needs-several-faults.yaml",
         VALID_ENTERPRISES,
         [
-            "invalid/needs-several-faults.yaml:18:29: error: unknown theme 'velo'",
+            "invalid/needs-several-faults.yaml:18:29: error: unknown theme 'gyropode'",
             "invalid/needs-several-faults.yaml:23:12: error: title: must not be empty in need "
             "'transport-a-la-demande-diois'",
             "invalid/needs-several-faults.yaml:27:15: error: priority: 'urgent' is not "
             "allowed; expected 'low', 'medium' or 'high' in need 'transport-a-la-demande-diois'",
-            "invalid/needs-several-faults.yaml:33:32: error: unknown theme 'velo'",
+            "invalid/needs-several-faults.yaml:33:32: error: unknown theme 'gyropode'",
         ],
     ),
 ]
@@ -344,7 +344,7 @@ def test_json_report_of_invalid_data(validate: Any) -> None:
         "line": 18,
         "column": 29,
         "severity": "error",
-        "message": "unknown theme 'velo'",
+        "message": "unknown theme 'gyropode'",
         "hint": None,
     }
 

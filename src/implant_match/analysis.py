@@ -484,7 +484,10 @@ def analyse_dataset(dataset: Dataset, lexicon: Lexicon, jobs: int = 1) -> Analys
     actors = {
         (t.id, a.id): actor_texts(a) for t in dataset.territories.values() for a in t.local_actors
     }
-    theme_forms = [(t.id, t.label, t.aliases) for t in dataset.themes.values()]
+    # only the themes the data uses lend their words (the shipped taxonomy's others would
+    # only add noise to every text)
+    in_use = dataset.themes_in_use
+    theme_forms = [(t.id, t.label, t.aliases) for t in dataset.themes.values() if t.id in in_use]
 
     distinct = list(
         dict.fromkeys(

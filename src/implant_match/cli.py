@@ -58,6 +58,9 @@ _DOCSTRINGS = (
     N_("Needs still without a sufficient answer, and priority themes nobody covers."),
     N_("Choose the K enterprises (a promotion) that together serve the needs best."),
     N_("Record a decision in the decisions file (comments and layout kept)."),
+    N_("Write commented, valid starter needs.yaml and enterprises.yaml (and their schemas)."),
+    N_("Turn a spreadsheet of candidates (one row each) into an enterprises.yaml."),
+    N_("List the shipped theme taxonomy (tree, labels, aliases), or a needs file's."),
 )
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -177,11 +180,12 @@ NeedsOpt = Annotated[
     ),
 ]
 EnterprisesOpt = Annotated[
-    Path | None,
+    list[Path] | None,
     typer.Option(
         "--enterprises",
         help=N_(
-            "enterprises.yaml to read [default: ./data/enterprises.yaml, else the bundled copy]"
+            "Candidate file, or folder of *.yaml files, to read (repeatable: ids must be "
+            "unique across them) [default: ./data/enterprises.yaml, else the bundled copy]"
         ),
         show_default=False,
         readable=False,  # an unreadable file: the loader says so, with exit 1
@@ -260,7 +264,11 @@ NeedOpt = Annotated[
 ]
 TerritoryOpt = Annotated[
     str | None,
-    typer.Option("--territory", help=N_("Only the needs of this territory."), show_default=False),
+    typer.Option(
+        "--territory",
+        help=N_("Only the needs of this territory and of the territories inside it."),
+        show_default=False,
+    ),
 ]
 ThemeOpt = Annotated[
     str | None,
@@ -515,7 +523,7 @@ def _workers(jobs: int | None) -> int:
 
 def _engine(
     needs: Path | None,
-    enterprises: Path | None,
+    enterprises: list[Path] | None,
     lexicon: Path | None,
     jobs: int | None = None,
     decisions: Path | None = None,
@@ -523,6 +531,7 @@ def _engine(
     """The analysed data; ``jobs`` None: as many processes as $IMPLANT_MATCH_JOBS or the
     CPUs allow (a bad $IMPLANT_MATCH_JOBS is said only by the commands that rank in
     workers: the others then use this process alone)."""
+    from implant_match.loading import resolve_paths
     from implant_match.session import open_engine
 
     if jobs is None:
@@ -530,7 +539,23 @@ def _engine(
             jobs = _workers(None)
         except UsageError:
             jobs = 1
-    return open_engine(needs, enterprises, lexicon, jobs=jobs, decisions=decisions)
+    paths = resolve_paths(needs, enterprises)
+    if paths.bundled:  # never silently: the user may believe their own files were read
+        typer.echo(
+            _run_words()
+            .gettext("{missing}: using the bundled example data")
+            .format(missing=_missing(paths.bundled)),
+            err=True,
+        )
+    return open_engine(
+        paths.needs, list(paths.enterprise_files), lexicon, jobs=jobs, decisions=decisions
+    )
+
+
+def _missing(names: tuple[str, ...]) -> str:
+    """``no data/needs.yaml here`` (or both files)."""
+    words = _run_words()
+    return words.gettext("no {files} here").format(files=words.gettext(" nor ").join(names))
 
 
 def _rank_options(
@@ -595,6 +620,12 @@ def validate(
     from implant_match.errors import sort_problems
 
     paths = resolve_paths(needs, enterprises)
+    if paths.bundled:  # the example data is valid: checking it would say nothing of yours
+        raise UsageError(
+            N_("{missing}: nothing of yours to validate"),
+            N_("pass --needs and --enterprises, or start with `implant-match init`"),
+            params={"missing": _missing(paths.bundled)},
+        )
     decided = decisions_file(paths.needs, decisions)
     problems = sort_problems(
         inspect_files(paths, lexicon_file(paths, lexicon), decisions=decided).problems
@@ -616,11 +647,17 @@ def _print_problems(
     if output is ProblemFormat.json:
         import json
 
+        from implant_match.loading import display_path
+
         write_data(
             json.dumps(
                 {
                     "valid": not failed,
-                    "files": [paths.needs_display, paths.enterprises_display],
+                    "files": [
+                        paths.needs_display,
+                        paths.enterprises_display,
+                        *map(display_path, paths.more_enterprises),
+                    ],
                     "errors": sum(p.is_error for p in problems),
                     "warnings": sum(not p.is_error for p in problems),
                     "problems": [
@@ -1009,6 +1046,129 @@ def command() -> Any:
     except UsageError:  # a bad $IMPLANT_MATCH_LANG: said by the command that reads it
         code = DEFAULT_LANGUAGE
     return localise_help(typer.main.get_command(app), code)
+
+
+@app.command()
+@handle_errors
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help=N_("Folder to write the starter files in."), show_default=False)
+    ] = Path("data"),
+    lang: LangOpt = None,
+) -> None:
+    """Write commented, valid starter needs.yaml and enterprises.yaml (and their schemas)."""
+    words = _words(lang)  # a bad --lang is a usage error before any work
+    from implant_match.starter import write_starter
+
+    for path in write_starter(folder):
+        typer.echo(words.gettext("wrote {path}").format(path=path), err=True)
+    typer.echo(
+        words.gettext(
+            "next: edit them, then run `implant-match validate --needs {needs} "
+            "--enterprises {enterprises}`"
+        ).format(needs=folder / "needs.yaml", enterprises=folder / "enterprises.yaml"),
+        err=True,
+    )
+
+
+@app.command(name="import")
+@handle_errors
+def import_command(
+    spreadsheet: Annotated[
+        Path,
+        typer.Argument(help=N_("Spreadsheet of candidates: .xlsx, or .csv (excel-fr or rfc4180).")),
+    ],
+    to: Annotated[
+        Path, typer.Option("--to", help=N_("Candidate file to write, e.g. data/enterprises.yaml."))
+    ],
+    needs: Annotated[
+        Path | None,
+        typer.Option(
+            "--needs",
+            help=N_(
+                "needs.yaml whose themes and territories the cells may name "
+                "[default: ./data/needs.yaml if there is one, else the shipped taxonomy and "
+                "any territory id]"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    merge: Annotated[
+        bool, typer.Option("--merge", help=N_("Merge into an existing file by id."))
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help=N_("Write the valid rows and list the others.")),
+    ] = False,
+    lang: LangOpt = None,
+) -> None:
+    """Turn a spreadsheet of candidates (one row each) into an enterprises.yaml."""
+    words = _words(lang)  # a bad --lang is a usage error before any work
+    from implant_match.render import render_problems
+    from implant_match.spreadsheet import import_spreadsheet
+
+    if needs is None and Path("data/needs.yaml").is_file():
+        needs = Path("data/needs.yaml")
+    outcome = import_spreadsheet(spreadsheet, to, needs, merge=merge, skip_invalid=skip_invalid)
+    imported = outcome.imported
+    if imported.problems:
+        render_problems(imported.problems, _console(stderr=True), words)
+    skipped = len(imported.invalid_rows)
+    detail = words.gettext("{added} added, {replaced} updated").format(
+        added=outcome.added, replaced=outcome.replaced
+    )
+    if skipped:
+        detail += words.ngettext(
+            "; {count} invalid row left out: {rows}",
+            "; {count} invalid rows left out: {rows}",
+            skipped,
+        ).format(count=skipped, rows=", ".join(map(str, imported.invalid_rows)))
+    typer.echo(
+        words.ngettext(
+            "wrote {count} enterprise to {target} ({detail})",
+            "wrote {count} enterprises to {target} ({detail})",
+            outcome.written,
+        ).format(count=outcome.written, target=outcome.target, detail=detail),
+        err=True,
+    )
+
+
+@app.command(name="themes")
+@handle_errors
+def themes_command(
+    word: Annotated[
+        str | None,
+        typer.Argument(help=N_("Show only themes whose id, label or an alias contains this word.")),
+    ] = None,
+    needs: Annotated[
+        Path | None,
+        typer.Option(
+            "--needs", help=N_("Also show the themes this needs.yaml adds."), show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help=N_("table or json."))
+    ] = OutputFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """List the shipped theme taxonomy (tree, labels, aliases), or a needs file's."""
+    words = _words(lang)  # a bad --lang is a usage error before any work
+    from implant_match.dataset import project_themes
+    from implant_match.taxonomy import load_taxonomy, search_themes, theme_tree
+
+    themes = project_themes(needs) if needs is not None else load_taxonomy().themes
+    found = search_themes(themes, word)
+    if output is OutputFormat.json:
+        from implant_match.export import dumps
+
+        rows = [
+            {"depth": depth, **theme.model_dump(mode="json")} for depth, theme in theme_tree(found)
+        ]
+        write_data(dumps({"version": load_taxonomy().version, "themes": rows}))
+        return
+    from implant_match.render import render_themes
+
+    render_themes(found, load_taxonomy().version, _console(), words)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ every problem found; :meth:`Dataset.from_records` does the same for data held in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -28,12 +28,15 @@ from implant_match.loading import (  # where the files are is the load stage's b
     Document,
     SourceMap,
     bundled_data_dir,
+    display_path,
     load_document,
     resolve_paths,
 )
 from implant_match.models import Enterprise, EnterprisesFile, Need, NeedsFile, Territory, Theme
 from implant_match.runtime import paused_gc
-from implant_match.validation import Validated, validate_documents
+from implant_match.taxonomy import merge_themes
+from implant_match.territories import ancestors
+from implant_match.validation import Validated, validate_documents, validate_schema
 
 __all__ = [  # paths are re-exported: load_dataset takes them
     "DECISIONS_FILE",
@@ -48,6 +51,7 @@ __all__ = [  # paths are re-exported: load_dataset takes them
     "inspect_files",
     "lexicon_file",
     "load_dataset",
+    "project_themes",
     "resolve_paths",
 ]
 
@@ -110,7 +114,35 @@ class Dataset:
 
     @cached_property
     def themes(self) -> dict[str, Theme]:
-        return {t.id: t for t in sorted(self.needs_file.themes, key=lambda t: t.id)}
+        """The shipped taxonomy with the needs file's themes (which win by id)."""
+        merged = merge_themes(self.needs_file.themes)
+        return {t.id: t for t in sorted(merged, key=lambda t: t.id)}
+
+    @cached_property
+    def themes_in_use(self) -> frozenset[str]:
+        """Themes of a need, an enterprise, a local actor or a priority, and their
+        ancestors: the part of the taxonomy this data speaks of."""
+        used = {t for n in self.needs_file.needs for t in n.themes}
+        used.update(t for e in self.enterprises_file.enterprises for t in e.themes)
+        for territory in self.needs_file.territories:
+            used.update(territory.priority_themes)
+            used.update(t for a in territory.local_actors for t in a.themes)
+        themes = self.themes
+        for theme_id in list(used):
+            parent = themes[theme_id].parent if theme_id in themes else None
+            while parent is not None and parent in themes and parent not in used:
+                used.add(parent)
+                parent = themes[parent].parent
+        return frozenset(used)
+
+    @cached_property
+    def territory_ancestors(self) -> dict[str, tuple[str, ...]]:
+        """Each territory's chain of parents, nearest first (a métropole: its région)."""
+        return ancestors({t.id: t.parent for t in self.territories.values()})
+
+    def lies_in(self, territory_id: str, area: str) -> bool:
+        """Whether ``territory_id`` is ``area`` or lies inside it (``--territory`` filters)."""
+        return territory_id == area or area in self.territory_ancestors.get(territory_id, ())
 
     @cached_property
     def territories(self) -> dict[str, Territory]:
@@ -176,6 +208,7 @@ def inspect_files(
         for path, display in (
             (paths.needs, paths.needs_display),
             (paths.enterprises, paths.enterprises_display),
+            *((p, display_path(p)) for p in paths.more_enterprises),
         ):
             try:
                 documents.append(read(path, display))
@@ -210,8 +243,8 @@ def _inspect(
     warnings: bool,
     decisions_doc: Document | None = None,
 ) -> Inspection:
-    needs_doc, enterprises_doc = documents
-    validated = validate_documents(needs_doc, enterprises_doc, warnings)
+    needs_doc, enterprises_doc, *more = documents
+    validated = validate_documents(needs_doc, enterprises_doc, warnings, more)
     problems.extend(validated.problems)
     lexicon: Lexicon | None = None
     if lexicon_doc is None:
@@ -317,7 +350,7 @@ def _plain(data: Mapping[str, Any]) -> Any:
 
 def load_dataset(
     needs: str | Path | None = None,
-    enterprises: str | Path | None = None,
+    enterprises: str | Path | Sequence[str | Path] | None = None,
     lexicon: str | Path | None = None,
     *,
     warnings: bool = True,
@@ -327,16 +360,21 @@ def load_dataset(
     """Load and validate the data files, or raise :class:`DataError` with every problem.
 
     ``needs`` and ``enterprises`` default to ``./data/needs.yaml`` and
-    ``./data/enterprises.yaml``, else the bundled example; ``lexicon`` to a
+    ``./data/enterprises.yaml``, else the bundled example; ``enterprises`` may list several
+    files or folders (their ``*.yaml`` files), whose ids must be unique; ``lexicon`` to a
     ``lexicon.yaml`` beside the needs file, if there is one; ``decisions`` to a
     ``decisions.yaml`` beside the needs file, if there is one (``False``: none).
     ``warnings=False`` skips the checks that can only warn, for callers that do not show
     them.
     """
-    paths = resolve_paths(
-        Path(needs) if needs is not None else None,
-        Path(enterprises) if enterprises is not None else None,
+    candidates = (
+        None
+        if enterprises is None
+        else [Path(enterprises)]
+        if isinstance(enterprises, (str, Path))
+        else [Path(p) for p in enterprises]
     )
+    paths = resolve_paths(Path(needs) if needs is not None else None, candidates)
     project_lexicon = lexicon_file(paths, Path(lexicon) if lexicon is not None else None)
     decided = (
         None
@@ -349,3 +387,14 @@ def load_dataset(
     for source in (dataset.needs_source, dataset.enterprises_source):
         source.drop_positions()
     return dataset
+
+
+def project_themes(needs: Path) -> tuple[Theme, ...]:
+    """The themes in force for a needs file: the shipped ones merged with its own
+    (:class:`DataError` when the file cannot be read or its themes are invalid)."""
+    document = load_document(needs, display_path(needs))
+    needs_file, problems = validate_schema(document, NeedsFile)
+    theme_problems = [p for p in problems if p.is_error]
+    if needs_file is None or theme_problems:
+        raise DataError(theme_problems)
+    return merge_themes(needs_file.themes)

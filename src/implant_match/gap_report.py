@@ -91,7 +91,9 @@ def find_gaps(
     dataset = engine.dataset
     if territory is not None:
         engine.check_territory(territory)
-    needs = [n for n in dataset.needs if territory is None or n.territory == territory]
+    needs = [
+        n for n in dataset.needs if territory is None or dataset.lies_in(n.territory, territory)
+    ]
     tops = engine.top_candidates(needs, weights, 1, 0.0)
     need_gaps = []
     for need, top in zip(needs, tops, strict=True):
@@ -105,9 +107,12 @@ def find_gaps(
 
     without_need, without_enterprise = [], []
     for territory_id, item in dataset.territories.items():
-        if territory is not None and territory_id != territory:
+        if territory is not None and not dataset.lies_in(territory_id, territory):
             continue
-        need_themes = {t for n in dataset.needs if n.territory == territory_id for t in n.themes}
+        # a région's priority is met by a need of a métropole inside it too
+        need_themes = {
+            t for n in dataset.needs if dataset.lies_in(n.territory, territory_id) for t in n.themes
+        }
         col = engine.scorer.territory_col[territory_id]
         eligible = np.flatnonzero(engine.scorer.enterprise_allowed[:, col])
         offered = {t for j in eligible for t in engine.scorer.enterprises[j].themes}

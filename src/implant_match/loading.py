@@ -19,7 +19,8 @@ import hashlib
 import os
 import re
 from array import array
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -227,10 +228,19 @@ ENTERPRISES_FILE = "enterprises.yaml"
 
 @dataclass(frozen=True)
 class DataPaths:
-    """The two data files to read, and how to name them in messages."""
+    """The data files to read, and how to name them in messages."""
 
     needs: Path
     enterprises: Path
+    # further candidate files, read after ``enterprises`` (``--enterprises`` given again)
+    more_enterprises: tuple[Path, ...] = ()
+    # the files taken from the bundled example data because ./data/ lacks them
+    bundled: tuple[str, ...] = ()
+
+    @property
+    def enterprise_files(self) -> tuple[Path, ...]:
+        """Every candidate file, in the order given."""
+        return (self.enterprises, *self.more_enterprises)
 
     @property
     def needs_display(self) -> str:
@@ -239,6 +249,11 @@ class DataPaths:
     @property
     def enterprises_display(self) -> str:
         return _display(self.enterprises)
+
+
+def display_path(path: Path) -> str:
+    """How messages name a file: relative to the working folder when it lies inside."""
+    return _display(path)
 
 
 def _display(path: Path) -> str:
@@ -256,16 +271,47 @@ def bundled_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "data"
 
 
-def resolve_paths(needs: Path | None = None, enterprises: Path | None = None) -> DataPaths:
-    """Explicit paths win; else ``./data/`` when it holds the file; else the bundled copy."""
+def resolve_paths(
+    needs: Path | None = None, enterprises: Path | Sequence[Path] | None = None
+) -> DataPaths:
+    """Explicit paths win; else ``./data/`` when it holds the file; else the bundled copy
+    (named in ``DataPaths.bundled``). ``enterprises`` may be several files and folders: a
+    folder stands for its ``*.yaml`` files, sorted by name."""
+    bundled: list[str] = []
 
     def pick(explicit: Path | None, name: str) -> Path:
         if explicit is not None:
             return explicit
         local = Path("data") / name
-        return local if local.is_file() else bundled_data_dir() / name
+        if local.is_file():
+            return local
+        bundled.append(f"data/{name}")
+        return bundled_data_dir() / name
 
-    return DataPaths(pick(needs, NEEDS_FILE), pick(enterprises, ENTERPRISES_FILE))
+    given = [enterprises] if isinstance(enterprises, Path) else list(enterprises or ())
+    candidates = candidate_files(given)
+    needs_path = pick(needs, NEEDS_FILE)
+    first = pick(candidates[0] if candidates else None, ENTERPRISES_FILE)
+    return DataPaths(needs_path, first, tuple(candidates[1:]), tuple(bundled))
+
+
+# in a folder of candidate files, the files of the other kinds are not candidates
+NOT_CANDIDATES = frozenset({NEEDS_FILE, "lexicon.yaml", "weights.yaml"})
+
+
+def candidate_files(given: Sequence[Path]) -> list[Path]:
+    """The files ``given`` stands for, in order: a folder gives its ``*.yaml`` files sorted
+    by name, but for ``needs.yaml``, ``lexicon.yaml`` and ``weights.yaml`` (an empty folder
+    gives itself, so that reading it says what is wrong)."""
+    files: list[Path] = []
+    for path in given:
+        inside = (
+            sorted(p for p in path.glob("*.yaml") if p.is_file() and p.name not in NOT_CANDIDATES)
+            if path.is_dir()
+            else []
+        )
+        files.extend(inside or [path])
+    return files
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -491,7 +537,7 @@ def _parse(content: str | bytes, name: str) -> Document:
                 params={"detail": detail},
             )
         builder.problems.append(problem)
-        raise DataError(builder.problems) from None
+        raise DataError(with_traps(builder.problems, content, name)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks its errors
         builder.problems.append(Problem(name, 0, 0, "error", f"YAML error: {exc}"))
         raise DataError(builder.problems) from None
@@ -518,6 +564,31 @@ def indentation_tab(content: str | bytes, line: int) -> int:
     row = text[start : end if end >= 0 else len(text)]
     indent = row[: len(row) - len(row.lstrip(" \t"))]
     return indent.find("\t") + 1
+
+
+def with_traps(problems: list[Problem], content: str | bytes, name: str) -> list[Problem]:
+    """The parser's problems with, when the text holds the usual traps (a ': ' in unquoted
+    text, an apostrophe in single quotes, a tab), all of them and their fix; the parser's
+    own error stays when it lies on another line than every trap, with a hint to quote
+    when it is the error a ': ' in unquoted text gives."""
+    from implant_match.yaml_traps import QUOTE_IF_COLON, find_traps
+
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    traps = find_traps(text, name)
+    lines = {t.line for t in traps}
+    # what the parser says of a ': ' the scan could not see (in a text on several lines)
+    kept = [
+        replace(
+            p,
+            hint=p.hint or QUOTE_IF_COLON,
+            hint_template=p.hint_template or (None if p.hint else QUOTE_IF_COLON),
+        )
+        if "mapping values are not allowed" in p.message
+        else p
+        for p in problems
+        if p.line not in lines
+    ]
+    return [*traps, *kept]
 
 
 class _Fatal(Exception):

@@ -7,6 +7,7 @@ number or a boolean, and unknown fields are errors.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -32,6 +33,11 @@ Id = Annotated[
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+# région "84", département "38", "2A", "974", commune "38185", "2A004", SIREN "200040715"
+INSEE_PATTERN = r"^(?:[0-9]{2}|2[AB]|97[1-6]|[0-9]{5}|2[AB][0-9]{3}|[0-9]{9})$"
+InseeCode = Annotated[str, StringConstraints(pattern=INSEE_PATTERN)]
 
 
 class Priority(StrEnum):
@@ -166,6 +172,16 @@ class Territory(Record):
     local_actors: tuple[LocalActor, ...] = Field(
         default=(), description="The existing local fabric of organisations."
     )
+    parent: Id | None = Field(
+        default=None,
+        description="Id of the territory this one lies in (a métropole in its région...); its "
+        "local actors count for this territory's needs too.",
+    )
+    insee: InseeCode | None = Field(
+        default=None,
+        description="Official code: région (2 digits), département (2 or 3 characters, 2A, "
+        "2B), EPCI or métropole SIREN (9 digits) or commune (5 characters), from INSEE's COG.",
+    )
 
 
 class Need(WithExtra):
@@ -220,16 +236,23 @@ class Enterprise(WithExtra):
         """True when it already works on the territory (``present_in``)."""
         return territory_id in self.present_in
 
-    def accepts(self, territory_id: str) -> bool:
-        """The hard rule: False when ``target_territories`` excludes the territory."""
-        return self.target_territories is None or territory_id in self.target_territories
+    def accepts(self, territory_id: str, within: Iterable[str] = ()) -> bool:
+        """The hard rule: False when ``target_territories`` names neither the territory nor
+        one of the territories ``within`` which it lies (its région, its département)."""
+        if self.target_territories is None or territory_id in self.target_territories:
+            return True
+        return any(t in self.target_territories for t in within)
 
 
 class NeedsFile(Record):
     """Contents of ``needs.yaml``: themes, territories and needs."""
 
     schema_version: StrictInt = Field(description="Version of the data format; must be 1.")
-    themes: tuple[Theme, ...] = Field(description="The theme taxonomy.", min_length=1)
+    themes: tuple[Theme, ...] = Field(
+        default=(),
+        description="Themes added to the shipped taxonomy (a shipped id replaces that theme); "
+        "absent: the shipped taxonomy alone.",
+    )
     territories: tuple[Territory, ...] = Field(description="Territories.", min_length=1)
     needs: tuple[Need, ...] = Field(default=(), description="Needs identified on territories.")
 

@@ -146,7 +146,10 @@ def build_problem(
     Enterprises in ``keep`` (the selected ones, pinned) stay candidates whatever they gain."""
     if territory is not None:
         engine.check_territory(territory)
-    needs = [n for n in engine.dataset.needs if territory is None or n.territory == territory]
+    dataset = engine.dataset
+    needs = [
+        n for n in dataset.needs if territory is None or dataset.lies_in(n.territory, territory)
+    ]
     scorer = engine.scorer
     rows = np.array([scorer.need_index[n.id] for n in needs], dtype=np.int64)
     gains = np.zeros((len(scorer.enterprises), len(needs)))

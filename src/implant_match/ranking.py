@@ -213,7 +213,7 @@ class Engine:
             n
             for n in self.dataset.needs
             if (not wanted or n.id in wanted)
-            and (options.territory is None or n.territory == options.territory)
+            and (options.territory is None or self.dataset.lies_in(n.territory, options.territory))
             and (theme_family is None or theme_family & set(n.themes))
         ]
         return sorted(selected, key=self.need_order)
@@ -506,7 +506,8 @@ class Engine:
         need = self.need(need_id)
         self.check_enterprise(enterprise_id)
         enterprise = self.dataset.enterprise_by_id[enterprise_id]
-        if not enterprise.accepts(need.territory):
+        within = self.dataset.territory_ancestors.get(need.territory, ())
+        if not enterprise.accepts(need.territory, within):
             territories = ", ".join(enterprise.target_territories or ())
             return Exclusion(
                 need.id,

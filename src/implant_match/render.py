@@ -20,6 +20,7 @@ from implant_match.dataset import Dataset
 from implant_match.errors import Problem
 from implant_match.gap_report import GapReport
 from implant_match.i18n import N_, Language, language
+from implant_match.models import Theme
 from implant_match.promotion import Cohort
 from implant_match.ranking import Engine, RankedMatch, Shortlist
 from implant_match.scoring import ActorLink, Exclusion, Match
@@ -71,6 +72,16 @@ def theme_labels(dataset: Dataset, ids: Sequence[str]) -> str:
 def _words(words: Language | None) -> Language:
     """The language asked for; English for library callers that name none."""
     return words if words is not None else language("en")
+
+
+def _actor_level(actor: ActorLink, dataset: Dataset, words: Language) -> str:
+    """`` [at Isère level]`` for an actor listed on a territory the need's lies in; nothing
+    for one of the need's own territory."""
+    if not actor.level:
+        return ""
+    territory = dataset.territories.get(actor.territory_id)
+    name = territory.name if territory else actor.territory_id
+    return words.gettext(" [at {territory} level]").format(territory=name)
 
 
 def actor_cell(match: Match) -> Text:
@@ -358,7 +369,8 @@ def render_explanation(
         console.print(
             Text(
                 _("  + partner: {name} ({reason})").format(
-                    name=actor.name, reason=actor_reason(actor, match, dataset, words)
+                    name=actor.name + _actor_level(actor, dataset, words),
+                    reason=actor_reason(actor, match, dataset, words),
                 )
                 + declared(actor, dataset, words),
                 style="green",
@@ -368,7 +380,7 @@ def render_explanation(
         console.print(
             Text(
                 _("  − competitor: {name} ({reason}, duplication {duplication})").format(
-                    name=actor.name,
+                    name=actor.name + _actor_level(actor, dataset, words),
                     reason=actor_reason(actor, match, dataset, words),
                     duplication=number(actor.duplication, 2),
                 )
@@ -708,3 +720,28 @@ def render_alternatives(
                 share=words.signed(share, 2),
             )
         )
+
+
+def render_themes(
+    themes: Sequence[Theme], version: str, console: Console, words: Language | None = None
+) -> None:
+    """The themes as a tree (indented ids), with their labels and aliases."""
+    from implant_match.taxonomy import theme_tree
+
+    words = _words(words)
+    _ = words.gettext
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD)
+    table.add_column(_("Theme"), no_wrap=True)
+    table.add_column(_("Label"))
+    table.add_column(_("Aliases"))
+    rows = theme_tree(themes)
+    for depth, theme in rows:
+        table.add_row("  " * depth + theme.id, theme.label, ", ".join(theme.aliases))
+    console.print(table)
+    console.print(
+        words.ngettext(
+            "{count} theme (shipped taxonomy {version})",
+            "{count} themes (shipped taxonomy {version})",
+            len(rows),
+        ).format(count=len(rows), version=version)
+    )

@@ -182,4 +182,6 @@ def _actor(link: Any) -> dict[str, Any]:
         "duplication": round(link.duplication, 4),
         "declaration": link.declaration,
         "declared_for": link.declared_for,
+        "territory": link.territory_id,
+        "level": link.level,
     }

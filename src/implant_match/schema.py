@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from implant_match.decisions import DecisionsFile
 from implant_match.lexicon import LexiconFile
 from implant_match.models import EnterprisesFile, NeedsFile
+from implant_match.taxonomy import TaxonomyFile
 from implant_match.weights import Weights
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -23,6 +24,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "lexicon": LexiconFile,
     "weights": Weights,
     "decisions": DecisionsFile,
+    "taxonomy": TaxonomyFile,
 }
 
 

@@ -119,6 +119,9 @@ class ActorLink:
     reason: str
     declaration: str | None = None  # partner, competitor or saturated, as the data declares
     declared_for: str | None = None  # the enterprise id or theme id the declaration names
+    # where the actor is listed: the need's territory, or one it lies in (its région...)
+    territory_id: str = ""
+    level: int = 0  # 0: the need's own territory, 1: its parent, 2: the parent's parent...
 
 
 @dataclass(frozen=True)
@@ -381,9 +384,10 @@ class Scorer:
             [self.territory_col.get(n.territory, -1) for n in self.needs], dtype=np.int64
         )
         allowed = np.ones((len(self.enterprises), len(territory_ids)), dtype=bool)
+        within = dataset.territory_ancestors  # targeting a région admits its métropoles
         for j, enterprise in enumerate(self.enterprises):
             if enterprise.target_territories is not None:
-                allowed[j] = [t in enterprise.target_territories for t in territory_ids]
+                allowed[j] = [enterprise.accepts(t, within.get(t, ())) for t in territory_ids]
         self.enterprise_allowed = allowed
 
     def set_embeddings(self, needs: np.ndarray | None, enterprises: np.ndarray | None) -> None:
@@ -543,6 +547,16 @@ class Scorer:
         self.actor_territory = np.array(
             [list(self.dataset.territories).index(t.id) for t, _ in self.actors], dtype=np.int64
         )
+        # per territory, the actors that count for its needs: its own and its ancestors'
+        column = {t: k for k, t in enumerate(self.dataset.territories)}
+        self.actor_scope = [
+            np.isin(self.actor_territory, [column[t] for t in self.actor_scope_ids(territory)])
+            for territory in self.dataset.territories
+        ]
+
+    def actor_scope_ids(self, territory_id: str) -> tuple[str, ...]:
+        """The territory and those it lies in, nearest first: whose actors count for it."""
+        return (territory_id, *self.dataset.territory_ancestors.get(territory_id, ()))
 
     # scoring
 
@@ -596,7 +610,8 @@ class Scorer:
         """Rows of a territory's actors and their text vectors as a dense (terms x actors)."""
         key = ("territory", territory_id)
         if key not in self.actor_cache:
-            rows = [k for k, (t, _) in enumerate(self.actors) if t.id == territory_id]
+            k = self.territory_col[territory_id]
+            rows = np.flatnonzero(self.actor_scope[k]).tolist()
             block = self.actor_vectors[rows]
             dense = block.toarray() if hasattr(block, "toarray") else np.asarray(block)
             self.actor_cache[key] = (rows, np.ascontiguousarray(dense.T))
@@ -727,7 +742,7 @@ class Scorer:
         dup = apply_declarations(dup, declared_kinds(self, ent_rows, None))
         out = np.zeros((n_ent, n_terr))
         for k in range(n_terr):
-            cols = self.actor_territory == k
+            cols = self.actor_scope[k]
             if cols.any():
                 out[:, k] = dup[:, cols].max(axis=1)
         return out
@@ -1085,11 +1100,13 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
     for territory_id, rows_list in by_territory.items():
         js = np.array(sorted(set(rows_list)), dtype=np.int64)
         territory = scorer.dataset.territories.get(territory_id)
-        if territory is None or not territory.local_actors:
+        rows, actors_t = scorer.territory_actors(territory_id) if territory else ([], np.zeros(0))
+        if not rows:
             for j in js.tolist():
                 scorer.actor_cache[(j, territory_id)] = ((), ())
             continue
-        rows, actors_t = scorer.territory_actors(territory_id)
+        levels = scorer.actor_scope_ids(territory_id)
+        homes = [scorer.actors[row][0].id for row in rows]
         cosine = np.asarray(scorer.enterprise_vectors[js] @ actors_t)  # (enterprises, actors)
         ent_themes = scorer.enterprise_themes[js]
         actor_themes = scorer.actor_themes[rows]
@@ -1120,6 +1137,7 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
                 actor = actors[k]
                 d = float(dup[e, k])
                 shared = sorted(actor_sets[k] & enterprise_themes)
+                home = homes[k]
                 declared = (
                     declaration_of(scorer, actor, j)
                     if kinds is not None and kinds[e, k] != NOT_DECLARED
@@ -1127,12 +1145,30 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
                 )
                 if competing[e, k]:
                     why = f"same themes ({', '.join(shared)}) and similar work"
-                    competitors.append(ActorLink(actor.id, actor.name, d, why, *declared))
+                    competitors.append(
+                        ActorLink(
+                            actor.id,
+                            actor.name,
+                            d,
+                            why,
+                            *declared,
+                            territory_id=home,
+                            level=levels.index(home),
+                        )
+                    )
                 else:
                     why = "neighbouring themes" if not shared else f"shares {', '.join(shared)}"
                     if same_work[e, k]:
                         why += ", same beneficiaries"
-                    link = ActorLink(actor.id, actor.name, d, why, *declared)
+                    link = ActorLink(
+                        actor.id,
+                        actor.name,
+                        d,
+                        why,
+                        *declared,
+                        territory_id=home,
+                        level=levels.index(home),
+                    )
                     # declared partners first: the field knows better than the texts
                     first = 10.0 if declared[0] is not None else 0.0
                     partners.append((first + float(relation[e, k]) + float(cosine[e, k]), link))

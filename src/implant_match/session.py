@@ -9,6 +9,7 @@ engine from the cache when it holds it, and returns the same :class:`Engine` tha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 def open_engine(
     needs: Path | None = None,
-    enterprises: Path | None = None,
+    enterprises: Path | Sequence[Path] | None = None,
     lexicon: Path | None = None,
     *,
     jobs: int = 1,
@@ -68,7 +69,7 @@ def _open(
             # warnings are `validate`'s business; the other commands only need valid data
             dataset = load_dataset(
                 paths.needs,
-                paths.enterprises,
+                list(paths.enterprise_files),
                 project_lexicon,
                 warnings=False,
                 read=prefetch.load,
@@ -76,7 +77,7 @@ def _open(
             )
             return Engine(dataset, jobs=jobs)
 
-        if not cache:
+        if not cache or paths.more_enterprises:  # the cache's key covers one candidate file
             return build()
         from implant_match.cache import cached_engine
 

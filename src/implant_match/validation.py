@@ -31,6 +31,8 @@ from implant_match.models import (
     Territory,
     Theme,
 )
+from implant_match.taxonomy import load_taxonomy, merge_themes, shipped_theme_ids
+from implant_match.territories import ancestors, check_territories, find_cycles
 
 _ITEM_MODELS: dict[str, type[BaseModel]] = {
     "themes": Theme,
@@ -244,6 +246,16 @@ def _problem_from_error(
                 "where": where,
             },
         )
+    if kind == "string_pattern_mismatch" and field_name == "insee":
+        return source.problem(
+            loc,
+            N_("insee: '{value}' is not an official code{where}"),
+            hint=N_(
+                "a région has 2 digits, a département 2 or 3 characters (38, 2A, 974), a "
+                "commune 5 (38185), an EPCI or métropole its 9-digit SIREN"
+            ),
+            params={"value": value, "where": where},
+        )
     message, params = _message_for(kind, field_name, value, error, where)
     return source.problem(loc, message, params=params)
 
@@ -407,13 +419,15 @@ def check_references(needs_doc: Document | None, enterprises_doc: Document | Non
         src, data = needs_doc.source, needs_doc.data
         themes = _records(data, "themes")
         territories = _records(data, "territories")
-        theme_ids, territory_ids = _ids(themes), _ids(territories)
+        theme_ids, territory_ids = _ids(themes) | shipped_theme_ids(), _ids(territories)
         _duplicates(src, ("themes",), themes, problems)
         _duplicates(src, ("territories",), territories, problems)
         _duplicates(src, ("needs",), _records(data, "needs"), problems)
         for i, theme in themes:
             _ref(src, ("themes", i, "parent"), theme.get("parent"), theme_ids, "theme", problems)
         problems.extend(_cycles(src, themes))
+        problems.extend(_cycles_through_shipped(src, themes))
+        problems.extend(check_territories(src, territories))
         for i, territory in territories:
             base: PathKey = ("territories", i)
             _refs(
@@ -446,30 +460,82 @@ def check_references(needs_doc: Document | None, enterprises_doc: Document | Non
             )
             _refs(src, ("needs", i, "themes"), need.get("themes"), theme_ids, "theme", problems)
     if enterprises_doc is not None:
-        src, data = enterprises_doc.source, enterprises_doc.data
-        enterprises = _records(data, "enterprises")
-        _duplicates(src, ("enterprises",), enterprises, problems)
-        if needs_doc is not None:  # else nothing to resolve against: its errors say why
-            for i, enterprise in enterprises:
-                _refs(
-                    src,
-                    ("enterprises", i, "themes"),
-                    enterprise.get("themes"),
-                    theme_ids,
-                    "theme",
-                    problems,
+        problems += check_enterprise_references(
+            enterprises_doc, (theme_ids, territory_ids) if needs_doc is not None else None
+        )
+    return problems
+
+
+def check_enterprise_references(
+    enterprises_doc: Document, known: tuple[set[str], set[str]] | None
+) -> list[Problem]:
+    """Duplicate ids in one candidate file, and its unknown themes and territories among
+    the ``known`` (theme ids, territory ids); None: nothing to resolve against (the needs
+    file could not be read, and its errors say why)."""
+    problems: list[Problem] = []
+    src, data = enterprises_doc.source, enterprises_doc.data
+    enterprises = _records(data, "enterprises")
+    _duplicates(src, ("enterprises",), enterprises, problems)
+    if known is not None:
+        theme_ids, territory_ids = known
+        for i, enterprise in enterprises:
+            _refs(
+                src,
+                ("enterprises", i, "themes"),
+                enterprise.get("themes"),
+                theme_ids,
+                "theme",
+                problems,
+            )
+            _refs(
+                src,
+                ("enterprises", i, "target_territories"),
+                enterprise.get("target_territories"),
+                territory_ids,
+                "territory",
+                problems,
+            )
+    return problems
+
+
+def known_ids(needs_doc: Document | None) -> tuple[set[str], set[str]] | None:
+    """(theme ids, territory ids) a candidate file may refer to: the shipped themes and
+    those of the needs file, its territories; None without a readable needs file."""
+    if needs_doc is None or not isinstance(needs_doc.data, dict):
+        return None
+    data = needs_doc.data
+    return _ids(_records(data, "themes")) | shipped_theme_ids(), _ids(_records(data, "territories"))
+
+
+def duplicates_across(documents: Sequence[Document]) -> list[Problem]:
+    """An enterprise id defined in two candidate files: an error at the second, naming the
+    first place (file and line)."""
+    problems: list[Problem] = []
+    first: dict[str, tuple[Document, int]] = {}
+    for document in documents:
+        here: set[str] = set()
+        for i, record in _records(document.data, "enterprises"):
+            record_id = record.get("id")
+            if not isinstance(record_id, str) or record_id in here:
+                continue  # a duplicate within one file is reported by that file's check
+            here.add(record_id)
+            if record_id in first:
+                other, j = first[record_id]
+                if other.source.by_path:
+                    where = other.source.where(("enterprises", j, "id"))
+                else:
+                    line = other.source.locate(("enterprises", j, "id"))[0]
+                    where = f"{other.source.path}:{line}"
+                problems.append(
+                    document.source.problem(
+                        ("enterprises", i, "id"),
+                        N_("duplicate enterprise id '{id}' (first defined in {where})"),
+                        hint=N_("ids must be unique across the candidate files"),
+                        params={"id": record_id, "where": where},
+                    )
                 )
-                _refs(
-                    src,
-                    ("enterprises", i, "target_territories"),
-                    enterprise.get("target_territories"),
-                    territory_ids,
-                    "territory",
-                    problems,
-                )
-    problems.extend(
-        check_selection_references(needs_doc, enterprises_doc, theme_ids, territory_ids)
-    )
+            else:
+                first[record_id] = (document, i)
     return problems
 
 
@@ -629,6 +695,37 @@ def _cycles(source: SourceMap, themes: list[tuple[int, dict[str, Any]]]) -> list
     return problems
 
 
+def _cycles_through_shipped(
+    source: SourceMap, themes: list[tuple[int, dict[str, Any]]]
+) -> list[Problem]:
+    """Cycles that a needs-file theme closes through shipped themes (a shipped id given a
+    parent below itself); cycles among the file's own themes are ``_cycles``'s."""
+    own = {
+        t["id"]: (i, t.get("parent"))
+        for i, t in themes
+        if isinstance(t.get("id"), str) and isinstance(t.get("parent"), (str, type(None)))
+    }
+    parents: dict[str, str | None] = {t.id: t.parent for t in load_taxonomy().themes}
+    parents.update({theme_id: parent for theme_id, (_, parent) in own.items()})
+    problems = []
+    for cycle in find_cycles(parents):
+        if all(theme_id in own for theme_id in cycle):
+            continue
+        culprit = next((t for t in cycle if t in own), cycle[0])
+        if culprit not in own:  # pragma: no cover - the shipped taxonomy has no cycle
+            continue
+        at = cycle.index(culprit)
+        chain = [*cycle[at:], *cycle[:at], culprit]
+        problems.append(
+            source.problem(
+                ("themes", own[culprit][0], "parent"),
+                f"theme '{culprit}' is its own ancestor: {' -> '.join(chain)}",
+                hint="parents must form a tree (shipped themes included)",
+            )
+        )
+    return problems
+
+
 # -- pass 3: warnings ---------------------------------------------------------------------
 
 
@@ -648,12 +745,15 @@ def check_warnings(
     enterprises_file: EnterprisesFile,
     needs_source: SourceMap,
     enterprises_source: SourceMap,
+    more_enterprises: Sequence[tuple[SourceMap, EnterprisesFile]] = (),
 ) -> list[Problem]:
-    """Findings worth a look that do not make the data unusable."""
+    """Findings worth a look that do not make the data unusable (``more_enterprises``:
+    the other candidate files, whose names are compared with the first's too)."""
 
     problems: list[Problem] = []
     themes = needs_file.themes
-    parent = {theme.id: theme.parent for theme in themes}
+    # the shipped taxonomy's themes too: a project theme may be the child of a shipped one
+    parent = {theme.id: theme.parent for theme in merge_themes(themes)}
 
     def with_ancestors(theme_ids: set[str]) -> set[str]:
         """The themes whose subtree holds one of ``theme_ids``: each walked up once."""
@@ -665,12 +765,13 @@ def check_warnings(
                 current = parent[current]
         return out
 
-    known_themes = {t.id for t in themes}
+    known_themes = {t.id for t in themes} | shipped_theme_ids()
     used: set[str] = set()
     for need in needs_file.needs:
         used.update(need.themes)
-    for enterprise in enterprises_file.enterprises:
-        used.update(enterprise.themes)
+    for _, candidates in ((enterprises_source, enterprises_file), *more_enterprises):
+        for enterprise in candidates.enterprises:
+            used.update(enterprise.themes)
     for territory in needs_file.territories:
         used.update(territory.priority_themes)
         for actor in territory.local_actors:
@@ -687,8 +788,15 @@ def check_warnings(
                 )
             )
 
+    lineage = ancestors({t.id: t.parent for t in needs_file.territories})
     for i, territory in _indexed(needs_source, "territories", needs_file.territories):
-        need_themes = {t for n in needs_file.needs if n.territory == territory.id for t in n.themes}
+        # a need of a territory inside this one (a région's métropole) counts too
+        need_themes = {
+            t
+            for n in needs_file.needs
+            if n.territory == territory.id or territory.id in lineage.get(n.territory, ())
+            for t in n.themes
+        }
         covered = with_ancestors(need_themes)
         for j, theme_id in enumerate(territory.priority_themes):
             if theme_id in known_themes and theme_id not in covered:
@@ -705,17 +813,20 @@ def check_warnings(
                 )
 
     entries = [
-        (i, e.id, e.name, " ".join(fold(e.name).split()))
-        for i, e in _indexed(enterprises_source, "enterprises", enterprises_file.enterprises)
+        (source, i, e.id, e.name, " ".join(fold(e.name).split()))
+        for source, candidates in ((enterprises_source, enterprises_file), *more_enterprises)
+        for i, e in _indexed(source, "enterprises", candidates.enterprises)
     ]
     for later, earlier in near_duplicates([folded for *_, folded in entries]):
-        i, enterprise_id, name, _ = entries[later]
-        j, other_id, _, _ = entries[earlier]
+        source, i, enterprise_id, name, _ = entries[later]
+        other_source, j, other_id, _, _ = entries[earlier]
         if other_id == enterprise_id:
             continue  # a duplicate id: already an error
-        first = enterprises_source.place(("enterprises", j, "name"))
+        first: Phrase | str = other_source.place(("enterprises", j, "name"))
+        if other_source is not source and not other_source.by_path:
+            first = f"{other_source.path}:{other_source.locate(('enterprises', j, 'name'))[0]}"
         problems.append(
-            enterprises_source.problem(
+            source.problem(
                 ("enterprises", i, "name"),
                 N_(
                     "enterprise name '{name}' is very close to '{other}' ({where}): the same "
@@ -763,9 +874,14 @@ def near_duplicates(names: list[str], cutoff: float = 90) -> list[tuple[int, int
 
 
 def validate_documents(
-    needs_doc: Document | None, enterprises_doc: Document | None, warnings: bool = True
+    needs_doc: Document | None,
+    enterprises_doc: Document | None,
+    warnings: bool = True,
+    more_enterprises: Sequence[Document | None] = (),
 ) -> Validated:
-    """All three passes over two loaded documents (None: a file that could not be loaded).
+    """All three passes over two loaded documents (None: a file that could not be loaded)
+    and the other candidate files ``more_enterprises``, whose enterprises join the first's
+    (an id defined in two files is an error).
 
     ``warnings=False`` skips the last pass (findings that do not make the data unusable).
     """
@@ -777,13 +893,50 @@ def validate_documents(
     if enterprises_doc is not None:
         enterprises_file, more = validate_schema(enterprises_doc, EnterprisesFile)
         problems += more
-    problems += check_references(
-        needs_doc if isinstance(getattr(needs_doc, "data", None), dict) else None,
-        enterprises_doc if isinstance(getattr(enterprises_doc, "data", None), dict) else None,
+    readable_needs = needs_doc if isinstance(getattr(needs_doc, "data", None), dict) else None
+    readable_enterprises = (
+        enterprises_doc if isinstance(getattr(enterprises_doc, "data", None), dict) else None
     )
-    if warnings and needs_file is not None and enterprises_file is not None:
+    problems += check_references(readable_needs, readable_enterprises)
+    known = known_ids(readable_needs)
+    if known is not None:
+        for document in (readable_enterprises, *more_enterprises):
+            if document is not None and isinstance(document.data, dict):
+                problems += check_selection_references(readable_needs, document, *known)
+    others: list[tuple[SourceMap, EnterprisesFile]] = []
+    complete = enterprises_file is not None
+    for document in more_enterprises:
+        if document is None:
+            complete = False
+            continue
+        candidates, more = validate_schema(document, EnterprisesFile)
+        problems += more
+        if isinstance(document.data, dict):
+            problems += check_enterprise_references(document, known_ids(readable_needs))
+        if candidates is None:
+            complete = False
+        else:
+            others.append((document.source, candidates))
+    if more_enterprises:
+        problems += duplicates_across(
+            [
+                d
+                for d in (enterprises_doc, *more_enterprises)
+                if d is not None and isinstance(d.data, dict)
+            ]
+        )
+    if warnings and needs_file is not None and enterprises_file is not None and complete:
         assert needs_doc is not None and enterprises_doc is not None
         problems += check_warnings(
-            needs_file, enterprises_file, needs_doc.source, enterprises_doc.source
+            needs_file, enterprises_file, needs_doc.source, enterprises_doc.source, others
         )
+    if others and enterprises_file is not None:
+        everything = [*enterprises_file.enterprises]
+        for _, candidates in others:
+            everything.extend(candidates.enterprises)
+        enterprises_file = EnterprisesFile.model_construct(
+            schema_version=SCHEMA_VERSION, enterprises=tuple(everything)
+        )
+    if not complete:
+        enterprises_file = None
     return Validated(needs_file, enterprises_file, problems)
