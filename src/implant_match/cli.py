@@ -538,6 +538,74 @@ def export(
     typer.echo(f"wrote {count} row{'s' * (count != 1)} to {shown} ({fmt}{detail})", err=True)
 
 
+REPORT_SUFFIXES = (".html", ".htm")
+
+
+@app.command()
+@handle_errors
+def report(
+    path: Annotated[
+        Path,
+        typer.Argument(help="Output file (.html): open it in a browser, print it to PDF."),
+    ],
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    lexicon: LexiconOpt = None,
+    weights: WeightsOpt = None,
+    weight: WeightOpt = None,
+    need: NeedOpt = None,
+    territory: TerritoryOpt = None,
+    theme: ThemeOpt = None,
+    top: TopOpt = 5,
+    min_score: MinScoreOpt = 0.0,
+    stability: StabilityOpt = True,
+    cohort_size: Annotated[
+        int | None,
+        typer.Option(
+            "--cohort",
+            min=1,
+            metavar="K",
+            help="Add the proposed promotion of K enterprises (as `cohort --size K`).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: JobsOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Write a committee dossier: one HTML page per need, a heat map, the gaps."""
+    words = _words(lang)  # a bad --lang is a usage error before any work
+    suffix = path.suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        hint = (
+            "write PATH.html and print it to PDF from a browser (see docs/report.md)"
+            if suffix == ".pdf"
+            else "give a file name ending in .html"
+        )
+        raise UsageError(f"cannot write a report as '{path.suffix or path.name}'", hint)
+    from implant_match.dossier import build_report, data_files
+    from implant_match.dossier_html import render_report, write_report
+    from implant_match.runtime import resolve_jobs
+
+    workers = resolve_jobs(jobs)
+    engine = _engine(needs, enterprises, lexicon, workers)
+    options = _rank_options(
+        weights, weight, need, territory, theme, None, top, min_score, stability
+    )
+    dossier = build_report(
+        engine,
+        options,
+        cohort_size=cohort_size,
+        files=data_files(needs, enterprises, lexicon),
+        jobs=workers,
+    )
+    size = write_report(render_report(dossier, words), path)
+    count = len(dossier.sections)
+    typer.echo(
+        f"wrote a report of {count} need{'s' * (count != 1)} to {path} ({size:,} bytes)",
+        err=True,
+    )
+
+
 @app.command()
 @handle_errors
 def schema(
