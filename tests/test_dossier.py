@@ -5,23 +5,35 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import shutil
+import subprocess
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 import implant_match as im
 from implant_match.cli import app
 from implant_match.dossier import LEVELS, web_link
-from implant_match.dossier_html import bar_segments, heat_class, render_report
+from implant_match.dossier_html import (
+    bar_segments,
+    heat_class,
+    number_format,
+    render_report,
+    signed_format,
+)
 from implant_match.i18n import language
 
 from .factories import (
+    ROOT,
     bundled,
     bundled_dataset,
     enterprises_document,
@@ -126,7 +138,7 @@ def test_heat_map_cells_equal_the_json_of_rank() -> None:
     assert 0 < len(columns) <= 12
     scores = {(r["need_id"], r["enterprise_id"]): r["score"] for r in rank_json()}
     framed = 0
-    rows = select(table, "tbody tr")
+    rows = table.xpath(".//tbody/tr[@data-need]")
     assert [r.get("data-need") for r in rows] == list(dict.fromkeys(n for n, _ in scores))
     for row in rows:
         need_id = row.get("data-need")
@@ -169,6 +181,7 @@ def test_levels_are_measured_on_the_best_candidates() -> None:
     hidden = im.report(engine(), min_score=60).levels
     assert [lv.needs_reaching for lv in hidden] == [lv.needs_reaching for lv in report.levels]
     assert [lv.cards_reaching == lv.cards for lv in hidden] == [lv.score <= 60 for lv in hidden]
+    assert im.report(engine(), min_score=60).gaps == report.gaps
 
 
 def test_gaps_are_those_of_im_gaps_for_the_selection() -> None:
@@ -338,3 +351,101 @@ def test_report_takes_the_options_of_rank(tmp_path: Path) -> None:
     assert select(doc, "h1")[0].text_content() == "Committee dossier"
     code, _, err = run("report", str(out), *DATA_ARGS, "--territory", "metropole-lyonn")
     assert code == 2 and "metropole-lyon" in err  # unknown ids suggest the right one
+
+
+# -- in a browser ------------------------------------------------------------------------
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+IMAGES = ROOT / "docs" / "images"
+UPDATE_IMAGES = os.environ.get("IMPLANT_MATCH_UPDATE_SCREENSHOTS") == "1"
+
+
+def print_to_pdf(browser: str, page: Path, pdf: Path, profile: Path) -> None:
+    """Print ``page`` to ``pdf`` as a user would from the print dialog, headless."""
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        page.as_uri(),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=180)
+
+
+@pytest.mark.slow
+def test_the_report_prints_to_a4_pdf_in_a_headless_browser(tmp_path: Path) -> None:
+    browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
+    if browser is None:
+        pytest.skip("no Chromium to print with: apt-get install -y chromium poppler-utils")
+    if not (shutil.which("pdfinfo") and shutil.which("pdftotext")):
+        pytest.skip("no pdfinfo/pdftotext to read the PDF: apt-get install -y poppler-utils")
+    page, pdf = tmp_path / "dossier.html", tmp_path / "dossier.pdf"
+    code, _, err = run("report", str(page), *DATA_ARGS, "--cohort", "4")
+    assert code == 0, err
+    print_to_pdf(browser, page, pdf, tmp_path / "profile")
+
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+    assert re.search(r"^Page size:.* pts \(A4\)$", info.stdout, re.M)
+    titles = list(dict.fromkeys(r["need_title"] for r in rank_json()))
+    # cover, overview (the heat map may take two pages), promotion, then a page per need
+    assert 3 + len(titles) <= pages <= 5 + 2 * len(titles)
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    sheets = [" ".join(sheet.split()) for sheet in text.split("\f")]
+    tops = [sheet[:200] for sheet in sheets]
+    for title in titles:  # each need opens a page of its own
+        assert any(title in top for top in tops), title
+    assert f"1 / {pages}" in sheets[0] and f"{pages} / {pages}" in sheets[pages - 1]
+    if UPDATE_IMAGES:  # the README's screenshots, from this very run
+        need_page = next(i for i, top in enumerate(tops, 1) if titles[0] in top)
+        for name, number in (
+            ("report-cover", 1),
+            ("report-overview", 2),
+            ("report-need", need_page),
+        ):
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "60",
+                    "-singlefile",
+                    "-f",
+                    str(number),
+                    "-l",
+                    str(number),
+                    str(pdf),
+                    str(IMAGES / name),
+                ],
+                check=True,
+            )
+
+
+@given(
+    value=st.floats(min_value=-1000, max_value=1000, allow_nan=False),
+    decimals=st.integers(min_value=0, max_value=3),
+    code=st.sampled_from(["fr", "en"]),
+)
+def test_cached_numbers_are_the_language_s_numbers(value: float, decimals: int, code: str) -> None:
+    words = language(code)
+    number = number_format(words)
+    for v in (value, round(value, decimals) + 5 * 10 ** -(decimals + 1), 86.35, 86.25, -0.04):
+        assert number(v, decimals) == words.number(v, decimals)
+        assert signed_format(words, number)(v, decimals) == words.signed(v, decimals)
+
+
+def test_the_page_stays_within_its_stated_size() -> None:
+    """docs/report.md states it: 16 KB, plus 2 KB per card and 1.5 KB per need."""
+    report = im.report(engine(), cohort=4)
+    cards = sum(len(s.cards) for s in report.sections)
+    size = len(render_report(report, language("fr")).encode("utf-8"))
+    assert size <= 16_000 + 2_000 * cards + 1_500 * len(report.sections)

@@ -598,12 +598,9 @@ def report(
         files=data_files(needs, enterprises, lexicon),
         jobs=workers,
     )
-    size = write_report(render_report(dossier, words), path)
+    write_report(render_report(dossier, words), path)
     count = len(dossier.sections)
-    typer.echo(
-        f"wrote a report of {count} need{'s' * (count != 1)} to {path} ({size:,} bytes)",
-        err=True,
-    )
+    typer.echo(f"wrote a report of {count} need{'s' * (count != 1)} to {path}", err=True)
 
 
 @app.command()

@@ -26,6 +26,7 @@ from implant_match.gap_report import DEFAULT_THRESHOLD, GapReport, NeedGap, Them
 from implant_match.models import Enterprise, Need, Territory, Theme
 from implant_match.promotion import DEFAULT_COVER, Chosen, Cohort, choose_cohort
 from implant_match.ranking import Engine, NeedShortlist, RankedMatch, RankOptions
+from implant_match.scoring import Match
 from implant_match.weights import PARTS
 
 LEVELS = (30.0, 50.0, 80.0)  # the score levels the legend explains
@@ -207,7 +208,8 @@ def build_report(
     if options.territory and options.territory not in territory_ids:
         territory_ids.insert(0, options.territory)
 
-    gaps = _gaps(engine, options, needs, territory_ids, gap_threshold)
+    best = _best(engine, options, items)
+    gaps = _gaps(engine, options, needs, territory_ids, gap_threshold, best)
     gap_of = {g.need.id: g for g in gaps.needs}
     sections = tuple(
         NeedSection(
@@ -236,7 +238,7 @@ def build_report(
         options=options,
         weights=options.weights.normalised(),
         parts=PARTS,
-        levels=_levels(engine, options, items),
+        levels=_levels(items, best),
         sections=sections,
         heatmap=heatmap,
         gaps=gaps,
@@ -245,24 +247,34 @@ def build_report(
     )
 
 
-def _levels(
+def _best(
     engine: Engine, options: RankOptions, items: Sequence[NeedShortlist]
-) -> tuple[Level, ...]:
-    """How many needs' best candidate reaches each of :data:`LEVELS`.
+) -> dict[str, Match | None]:
+    """Each need's best eligible candidate (None when no enterprise may set up there).
 
-    Each need's best is its shortlist's first candidate; a minimum score may have hidden
-    it, and then the best scores are asked for again, without the minimum."""
+    It is the shortlist's first, unless a minimum score hid it: then the best are asked
+    for again, without the minimum (one more pass over the enterprises)."""
     if options.min_score <= 0:
-        best = [s.candidates[0].match.score if s.candidates else 0.0 for s in items]
-    else:
-        tops = engine.top_candidates([s.need for s in items], options.weights, 1, 0.0)
-        best = [top[0][0] if top else 0.0 for top in tops]
+        return {s.need.id: s.candidates[0].match if s.candidates else None for s in items}
+    needs = [s.need for s in items]
+    tops = engine.top_candidates(needs, options.weights, 1, 0.0)
+    return {
+        need.id: engine.match(need.id, engine.scorer.enterprises[top[0][1]].id, options.weights)
+        if top
+        else None
+        for need, top in zip(needs, tops, strict=True)
+    }
+
+
+def _levels(items: Sequence[NeedShortlist], best: dict[str, Match | None]) -> tuple[Level, ...]:
+    """How many needs' best candidate reaches each of :data:`LEVELS`."""
+    tops = [m.score if m else 0.0 for m in best.values()]
     scores = [r.match.score for s in items for r in s.candidates]
     return tuple(
         Level(
             level,
-            sum(b >= level for b in best),
-            len(best),
+            sum(b >= level for b in tops),
+            len(tops),
             sum(s >= level for s in scores),
             len(scores),
         )
@@ -276,10 +288,13 @@ def _gaps(
     needs: Sequence[Need],
     territory_ids: Sequence[str],
     threshold: float,
+    best: dict[str, Match | None],
 ) -> GapReport:
-    """``im.gaps`` for the selection: its needs' gaps, its territories' priority themes."""
-    found = find_gaps(engine, options.weights, threshold, options.territory)
-    selected = {n.id for n in needs}
+    """What ``im.gaps`` finds for the selection: its needs' gaps (from the best candidates
+    already known), its territories' priority themes without a need or an enterprise."""
+    found = find_gaps(
+        engine, options.weights, threshold, options.territory, needs=needs, known=best
+    )
     territories = set(territory_ids)
 
     def kept(themes: tuple[ThemeGap, ...]) -> tuple[ThemeGap, ...]:
@@ -287,7 +302,7 @@ def _gaps(
 
     return GapReport(
         found.threshold,
-        tuple(g for g in found.needs if g.need.id in selected),
+        found.needs,
         kept(found.priorities_without_need),
         kept(found.priorities_without_enterprise),
     )

@@ -10,8 +10,9 @@ Nothing here computes a score: every figure is read off the :class:`~implant_mat
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,8 +108,7 @@ def render_report(report: Report, words: Language) -> str:
     def enterprise_name(enterprise_id: str) -> str:
         return report.names.get(enterprise_id, enterprise_id)
 
-    def number(value: float, decimals: int = 1) -> str:
-        return words.number(value, decimals)
+    number = number_format(words)
 
     def percent(value: float) -> str:
         return words.number(100.0 * value, 0) + "\u00a0%"
@@ -123,7 +123,7 @@ def render_report(report: Report, words: Language) -> str:
         "enterprise_name": enterprise_name,
         "marker": marker,
         "number": number,
-        "signed": words.signed,
+        "signed": signed_format(words, number),
         "percent": percent,
         "bar": bar_segments,
         "bar_width": BAR_WIDTH,
@@ -133,6 +133,34 @@ def render_report(report: Report, words: Language) -> str:
         "links_shown": EVIDENCE_LINKS,
     }
     return template.render(context)
+
+
+def number_format(words: Language) -> Callable[..., str]:
+    """``words.number``, formatted once per distinct rounded value: a dossier writes tens
+    of thousands of numbers (heat-map cells, points), most of them the same few hundred."""
+
+    @functools.lru_cache(maxsize=8192)
+    def cached(text: str, decimals: int) -> str:  # keyed by text: -0 is not 0 ("-0,0")
+        return words.number(float(text), decimals)
+
+    exponents = [Decimal(1).scaleb(-d) for d in range(8)]
+
+    def number(value: float, decimals: int = 1) -> str:
+        # rounded as Babel rounds (the decimal written by str, half to even), then formatted
+        rounded = Decimal(str(value)).quantize(exponents[decimals], rounding=ROUND_HALF_EVEN)
+        return cached(str(rounded), decimals)
+
+    return number
+
+
+def signed_format(words: Language, number: Callable[..., str]) -> Callable[..., str]:
+    """``words.signed`` through the cached ``number``: a sign, then the absolute value."""
+
+    def signed(value: float, decimals: int = 1) -> str:
+        sign = words.signed(-1.0 if round(value, decimals) < 0 else 1.0, 0)[0]
+        return sign + number(abs(value), decimals)
+
+    return signed
 
 
 @dataclass(frozen=True)
