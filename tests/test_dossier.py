@@ -406,10 +406,11 @@ def test_the_report_prints_to_a4_pdf_in_a_headless_browser(tmp_path: Path) -> No
         assert any(title in top for top in tops), title
     assert f"1 / {pages}" in sheets[0] and f"{pages} / {pages}" in sheets[pages - 1]
     if UPDATE_IMAGES:  # the README's screenshots, from this very run
+        heat_page = next(i for i, sheet in enumerate(sheets, 1) if "Carte de chaleur" in sheet)
         need_page = next(i for i, top in enumerate(tops, 1) if titles[0] in top)
         for name, number in (
             ("report-cover", 1),
-            ("report-overview", 2),
+            ("report-heatmap", heat_page),
             ("report-need", need_page),
         ):
             subprocess.run(
