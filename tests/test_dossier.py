@@ -121,6 +121,18 @@ def test_one_section_per_need_with_one_card_per_ranked_candidate() -> None:
         assert all(select(c, ".decision") for c in cards)  # a box to decide on paper
 
 
+def test_no_script_and_no_address_but_the_enterprises_websites() -> None:
+    page = bundled_html("fr", 4)
+    doc = parse(page)
+    assert not select(doc, "script, img, iframe, object, embed, link, form")
+    assert not [e for e in doc.iter() for a in e.attrib if a.lower().startswith("on")]
+    websites = {e.website for e in bundled_dataset().enterprises if e.website}
+    urls = external_urls(doc)
+    assert urls and urls <= websites
+    assert all(u.startswith(("http://", "https://")) for u in urls)
+    assert "@import" not in page and "url(" not in page.replace("url(#hatch)", "")
+
+
 def test_card_scores_equal_the_json_of_rank() -> None:
     doc = parse(bundled_html())
     shown = {
@@ -332,6 +344,14 @@ def test_a_report_is_written_as_html_only(tmp_path: Path, name: str) -> None:
     assert code == 2
     assert "print it to PDF from a browser" in err if name.endswith(".pdf") else ".html" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_report_into_a_missing_folder_is_said_and_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "dossier.html"
+    code, _, err = run("report", str(out), *DATA_ARGS, "--need", "formation-francais-refugies-lyon")
+    assert code == 1
+    assert err.startswith("error: ") and "does not exist" in err and "Traceback" not in err
+    assert not (tmp_path / "missing").exists()
 
 
 def test_report_takes_the_options_of_rank(tmp_path: Path) -> None:
