@@ -84,3 +84,16 @@ def test_gaps_json(tmp_path: Path) -> None:
     assert {"territory": "metropole-lyon", "theme": "mobilites"} in document[
         "priorities_without_need"
     ]
+
+
+def test_known_best_candidates_are_not_scored_again() -> None:
+    engine = Engine(make_dataset())
+    weights = Weights()
+    everything = find_gaps(engine, weights, 101.0)
+    need = everything.needs[0].need
+    # a caller that knows the need has no eligible candidate: taken as said, not rescored
+    found = find_gaps(engine, weights, 101.0, needs=[need], known={need.id: None})
+    assert [(g.need.id, g.best) for g in found.needs] == [(need.id, None)]
+    # the best a shortlist found is the best find_gaps finds itself
+    best = {g.need.id: g.best for g in everything.needs}
+    assert find_gaps(engine, weights, 101.0, known=best) == everything

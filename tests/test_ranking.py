@@ -183,7 +183,9 @@ def test_enterprise_view_rank_is_its_place_in_the_need_list(
     target = engine.scorer.enterprise_index["dons-solidaires"]
     for ranked in view:
         need = engine.need(ranked.match.need_id)
-        full = engine.top_candidates([need], Weights(), len(engine.scorer.enterprises), 0.0)[0]
+        full = engine.top_candidates(
+            [need], Weights(), len(engine.scorer.enterprises), 0.0, everyone
+        )[0]
         assert [j for _, j in full].index(target) + 1 == ranked.rank
         assert ranked.stability is not None and 0.0 <= ranked.stability <= 1.0
 

@@ -10,8 +10,9 @@ The library first; the ``implant-match`` command is a thin layer over it::
 
 :func:`load_dataset` and :meth:`Dataset.from_records` validate data from files or from
 memory (raising :class:`DataError` with every located problem); :func:`rank`,
-:func:`explain`, :func:`gaps` and :func:`cohort` take a dataset or an :class:`Engine`
-(the data analysed once, for repeated calls).
+:func:`explain`, :func:`gaps`, :func:`cohort` and :func:`report` take a dataset or an
+:class:`Engine` (the data analysed once, for repeated calls); :func:`render_report` makes a
+report one HTML page.
 
 Names are imported on first use, so that ``import implant_match`` (and the command's
 ``--help``) stays instant.
@@ -25,8 +26,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from implant_match.api import cohort, explain, gaps, rank
+    from implant_match.api import cohort, explain, gaps, rank, report
     from implant_match.dataset import Dataset, load_dataset
+    from implant_match.dossier import Report
+    from implant_match.dossier_html import render_report
     from implant_match.errors import (
         DataError,
         ExitCode,
@@ -49,6 +52,9 @@ _EXPORTS = {
     "explain": "implant_match.api",
     "gaps": "implant_match.api",
     "cohort": "implant_match.api",
+    "report": "implant_match.api",
+    "Report": "implant_match.dossier",
+    "render_report": "implant_match.dossier_html",
     "Fit": "implant_match.results",
     "Explanation": "implant_match.results",
     "GapReport": "implant_match.gap_report",
@@ -73,6 +79,7 @@ __all__ = [
     "GapReport",
     "ImplantMatchError",
     "Problem",
+    "Report",
     "UnknownIdError",
     "UsageError",
     "Weights",
@@ -82,6 +89,8 @@ __all__ = [
     "gaps",
     "load_dataset",
     "rank",
+    "render_report",
+    "report",
 ]
 
 

@@ -1,4 +1,4 @@
-"""The library's verbs: rank, explain, gaps and cohort over a dataset or an engine.
+"""The library's verbs: rank, explain, gaps, cohort and report over a dataset or an engine.
 
 Each takes a :class:`~implant_match.dataset.Dataset` (analysed on the spot) or an
 :class:`~implant_match.ranking.Engine` (analysed once, for repeated calls) and returns a
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import date
 
 from implant_match.dataset import Dataset
+from implant_match.dossier import Report, SourceFile, build_report
 from implant_match.gap_report import DEFAULT_THRESHOLD, GapReport, find_gaps
 from implant_match.promotion import DEFAULT_COVER, DEFAULT_TOLERANCE, Cohort, choose_cohort
 from implant_match.ranking import Engine, RankOptions, Shortlist
@@ -182,4 +184,41 @@ def cohort(
         cover_threshold,
         keep_present,
         tolerance,
+    )
+
+
+def report(
+    data: Dataset | Engine,
+    *,
+    need: str | Iterable[str] | None = None,
+    territory: str | None = None,
+    theme: str | None = None,
+    top: int = 5,
+    min_score: float | None = None,
+    weights: WeightsLike = None,
+    stability: bool = True,
+    cohort: int | None = None,
+    files: Iterable[SourceFile] = (),
+    created: date | None = None,
+    jobs: int = 1,
+) -> Report:
+    """The committee dossier of the selected needs, as data: their shortlists, the score
+    levels reached, a heat map, the gaps and, with ``cohort``, a proposed promotion of that
+    size. ``implant_match.dossier_html.render_report(report, language)`` makes it HTML."""
+    options = rank_options(
+        need=need,
+        territory=territory,
+        theme=theme,
+        top=top,
+        min_score=min_score,
+        weights=weights,
+        stability=stability,
+    )
+    return build_report(
+        engine_of(data, jobs),
+        options,
+        cohort_size=cohort,
+        files=tuple(files),
+        created=created,
+        jobs=jobs,
     )

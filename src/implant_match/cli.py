@@ -61,6 +61,7 @@ _DOCSTRINGS = (
     N_("Write commented, valid starter needs.yaml and enterprises.yaml (and their schemas)."),
     N_("Turn a spreadsheet of candidates (one row each) into an enterprises.yaml."),
     N_("List the shipped theme taxonomy (tree, labels, aliases), or a needs file's."),
+    N_("Write a committee dossier: one HTML page per need, a heat map, the gaps."),
 )
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -888,6 +889,103 @@ def export(
         "wrote {count} row to {path} ({format})", "wrote {count} rows to {path} ({format})", count
     )
     typer.echo(rows.format(count=count, path=shown, format=fmt + detail), err=True)
+
+
+REPORT_SUFFIXES = (".html", ".htm")
+
+
+@app.command()
+@handle_errors
+def report(
+    path: Annotated[
+        Path,
+        typer.Argument(help=N_("Output file (.html): open it in a browser, print it to PDF.")),
+    ],
+    needs: NeedsOpt = None,
+    enterprises: EnterprisesOpt = None,
+    lexicon: LexiconOpt = None,
+    weights: WeightsOpt = None,
+    weight: WeightOpt = None,
+    need: NeedOpt = None,
+    territory: TerritoryOpt = None,
+    theme: ThemeOpt = None,
+    top: TopOpt = 5,
+    min_score: MinScoreOpt = 0.0,
+    stability: StabilityOpt = True,
+    cohort_size: Annotated[
+        int | None,
+        typer.Option(
+            "--cohort",
+            min=1,
+            metavar="K",
+            help=N_("Add the proposed promotion of K enterprises (as `cohort --size K`)."),
+            show_default=False,
+        ),
+    ] = None,
+    jobs: JobsOpt = None,
+    decisions: DecisionsOpt = None,
+    exclude: ExcludeOpt = None,
+    include: IncludeOpt = None,
+    keep_present: KeepPresentOpt = False,
+    lang: LangOpt = None,
+    semantic: SemanticOpt = True,
+    model: ModelOpt = None,
+) -> None:
+    """Write a committee dossier: one HTML page per need, a heat map, the gaps."""
+    words = _words(lang)  # a bad --lang is a usage error before any work
+    from dataclasses import replace
+
+    suffix = path.suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        hint = (
+            N_("write PATH.html and print it to PDF from a browser (see docs/report.md)")
+            if suffix == ".pdf"
+            else N_("give a file name ending in .html")
+        )
+        raise UsageError(
+            N_("cannot write a report as '{name}'"),
+            hint,
+            params={"name": path.suffix or path.name},
+        )
+    from implant_match.dossier import build_report, data_files
+    from implant_match.dossier_html import render_report, write_report
+
+    workers = _workers(jobs)
+    engine = _engine(needs, enterprises, lexicon, workers, decisions)
+    options = _rank_options(
+        weights,
+        weight,
+        need,
+        territory,
+        theme,
+        None,
+        top,
+        min_score,
+        stability,
+        exclude,
+        include,
+        keep_present,
+    )
+    options = replace(
+        options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
+    )
+    dossier = build_report(
+        engine,
+        options,
+        cohort_size=cohort_size,
+        files=data_files(needs, enterprises, lexicon),
+        jobs=workers,
+    )
+    write_report(render_report(dossier, words), path)
+    count = len(dossier.sections)
+    typer.echo(
+        words.ngettext(
+            "wrote a report of {count} need to {path}",
+            "wrote a report of {count} needs to {path}",
+            count,
+        ).format(count=count, path=path),
+        err=True,
+    )
 
 
 @app.command()

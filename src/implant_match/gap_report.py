@@ -10,6 +10,7 @@ Three kinds of gap, for the incubator's next scouting tour:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,20 +87,38 @@ def find_gaps(
     weights: Weights,
     threshold: float = DEFAULT_THRESHOLD,
     territory: str | None = None,
+    *,
+    needs: Sequence[Need] | None = None,
+    known: Mapping[str, Match | None] | None = None,
 ) -> GapReport:
-    """Every gap of the dataset (or of one territory), most pressing first."""
+    """Every gap of the dataset (or of one territory), most pressing first.
+
+    ``needs`` limits the need gaps to those needs (default: all of the territory's);
+    ``known`` gives needs' best candidates a caller already holds (a shortlist's first,
+    None when no enterprise may set up there), so that they are not scored again.
+    """
     dataset = engine.dataset
     if territory is not None:
         engine.check_territory(territory)
-    needs = [
-        n for n in dataset.needs if territory is None or dataset.lies_in(n.territory, territory)
-    ]
-    tops = engine.top_candidates(needs, weights, 1, 0.0)
+    if needs is None:
+        needs = [
+            n for n in dataset.needs if territory is None or dataset.lies_in(n.territory, territory)
+        ]
+    known = known or {}
+    todo = [n for n in needs if n.id not in known]
+    scored = engine.top_candidates(todo, weights, 1, 0.0) if todo else []
+    tops = {n.id: top for n, top in zip(todo, scored, strict=True)}
     need_gaps = []
-    for need, top in zip(needs, tops, strict=True):
-        best = (
-            engine.match(need.id, engine.scorer.enterprises[top[0][1]].id, weights) if top else None
-        )
+    for need in needs:
+        if need.id in known:
+            best = known[need.id]
+        else:
+            top = tops[need.id]
+            best = (
+                engine.match(need.id, engine.scorer.enterprises[top[0][1]].id, weights)
+                if top
+                else None
+            )
         score = best.score if best else 0.0
         if score < threshold:
             need_gaps.append(NeedGap(need, best, threshold - score))

@@ -318,10 +318,18 @@ class Engine:
         return pool
 
     def top_candidates(
-        self, needs: list[Need], weights: Weights, top: int, min_score: float
+        self,
+        needs: list[Need],
+        weights: Weights,
+        top: int,
+        min_score: float,
+        selection: Selection | None = None,
     ) -> list[list[tuple[float, int]]]:
-        """For each need, its best ``top`` (score, enterprise row), best first, ties by id."""
-        return self.pool(needs, weights, top, min_score).lists()
+        """For each need, its best ``top`` (score, enterprise row), best first, ties by id,
+        among the pairs ``selection`` keeps (default: what ``rank`` keeps by default)."""
+        options = RankOptions(selection=selection or Selection())
+        banned = self.banned(needs, options)
+        return self.pool(needs, weights, top, min_score, banned=banned).lists()
 
     def _remember(self, needs: list[Need], pool: Pool, shown: int) -> None:
         """Keep the raw parts of the pairs to be shown, so explaining them costs no rescoring."""
