@@ -9,10 +9,10 @@ import pytest
 from rich.console import Console
 
 from implant_match.evidence import same_written_word, shown_stems, significant
+from implant_match.explanation import Match
 from implant_match.export import json_records
 from implant_match.ranking import Engine, RankOptions
 from implant_match.render import render_explanation
-from implant_match.scoring import Match
 from implant_match.text import stem
 from implant_match.weights import Weights
 

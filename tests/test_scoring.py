@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from implant_match import scoring
 from implant_match.dataset import Dataset
+from implant_match.explanation import build_match
 from implant_match.ranking import Engine, RankOptions
-from implant_match.scoring import Scorer, build_match
+from implant_match.scoring import Scorer
 from implant_match.text import fold
 from implant_match.weights import Weights
 

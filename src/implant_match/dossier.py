@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from implant_match import __version__
+from implant_match.explanation import Match
 from implant_match.gap_report import DEFAULT_THRESHOLD, GapReport, NeedGap, ThemeGap, find_gaps
 from implant_match.models import Enterprise, Need, Territory, Theme
 from implant_match.promotion import DEFAULT_COVER, Chosen, Cohort, choose_cohort
 from implant_match.ranking import Engine, NeedShortlist, RankedMatch, RankOptions
-from implant_match.scoring import Match
 from implant_match.weights import PARTS
 
 LEVELS = (30.0, 50.0, 80.0)  # the score levels the legend explains

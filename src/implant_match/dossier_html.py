@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from implant_match.dossier import Card, Report
-from implant_match.scoring import Match
+from implant_match.explanation import Match
 from implant_match.stability import marker
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from implant_match.explanation import Match
 from implant_match.models import Need
 from implant_match.ranking import Engine
-from implant_match.scoring import Match
 from implant_match.weights import Weights
 
 DEFAULT_THRESHOLD = 50.0

@@ -19,17 +19,12 @@ import numpy as np
 from implant_match.analysis import Analysis, analyse_dataset
 from implant_match.dataset import Dataset
 from implant_match.errors import UnknownIdError, shown_id, suggestion
+from implant_match.explanation import Exclusion, Match, build_match, prepare_actor_links
 from implant_match.lexicon import Lexicon
 from implant_match.messages import N_
 from implant_match.models import Need, Priority
 from implant_match.runtime import fork_map, paused_gc, split
-from implant_match.scoring import (
-    Exclusion,
-    Match,
-    Scorer,
-    build_match,
-    prepare_actor_links,
-)
+from implant_match.scoring import Scorer
 from implant_match.selection import NO_STANDING, Selection, Standing, left_out_pairs, standing_of
 from implant_match.stability import POOL, stability
 from implant_match.topk import (

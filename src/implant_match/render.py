@@ -18,12 +18,12 @@ from rich.text import Text
 from implant_match.analysis import highlight_spans
 from implant_match.dataset import Dataset
 from implant_match.errors import Problem
+from implant_match.explanation import ActorLink, Exclusion, Match
 from implant_match.gap_report import GapReport
 from implant_match.i18n import N_, Language, language
 from implant_match.models import Theme
 from implant_match.promotion import Cohort
 from implant_match.ranking import Engine, RankedMatch, Shortlist
-from implant_match.scoring import ActorLink, Exclusion, Match
 from implant_match.selection import NO_STANDING, Standing
 from implant_match.wording import (
     THEME_HOW,

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from implant_match.explanation import Exclusion, Match
 from implant_match.models import Enterprise, Need
 from implant_match.ranking import RankedMatch, Shortlist
-from implant_match.scoring import Exclusion, Match
 from implant_match.selection import NO_STANDING, Standing
 
 DECIMALS = 2  # points and scores in JSON

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from implant_match.dataset import Dataset
+from implant_match.explanation import ActorLink, Component, Exclusion, Match
 from implant_match.i18n import N_, Language
-from implant_match.scoring import ActorLink, Component, Exclusion, Match
 from implant_match.stability import marker
 
 PRIORITIES = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
