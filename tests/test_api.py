@@ -152,6 +152,7 @@ def test_module_names_do_not_shadow_the_api_s_functions() -> None:
     assert not (PACKAGE / "gaps.py").exists() and not (PACKAGE / "explain.py").exists()
 
 
+@pytest.mark.slow
 def test_the_issue_s_one_liner_works_from_a_fresh_interpreter() -> None:
     code = (
         "import implant_match as im; ds = im.load_dataset(needs='data/needs.yaml', "
@@ -163,6 +164,7 @@ def test_the_issue_s_one_liner_works_from_a_fresh_interpreter() -> None:
     assert "'need_id':" in done.stdout and "'enterprise_id':" in done.stdout
 
 
+@pytest.mark.slow
 def test_importing_the_package_imports_nothing_heavy() -> None:
     code = (
         "import sys, implant_match; "

@@ -71,6 +71,7 @@ def test_golden_outputs(name: str, args: list[str], real_model_cache: dict[str, 
     check_golden(name, out)
 
 
+@pytest.mark.slow
 def test_version_and_help() -> None:
     code, out, _ = run("--version")
     assert (code, out) == (0, f"implant-match {__version__}\n")
@@ -80,6 +81,7 @@ def test_version_and_help() -> None:
         assert command in out
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_same_cli() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "implant_match", "--version"],
@@ -90,6 +92,7 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     assert done.returncode == 0 and done.stdout == f"implant-match {__version__}\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (2, 2), ("stopped", 1)])
 def test_the_quick_exit_keeps_the_statuses_of_sys_exit(code: object, status: int) -> None:
     """``main`` ends with ``os._exit``: buffered output must still come out, statuses hold."""
@@ -106,6 +109,7 @@ def test_the_quick_exit_keeps_the_statuses_of_sys_exit(code: object, status: int
     assert done.stderr == ("stopped\n" if isinstance(code, str) else "")
 
 
+@pytest.mark.slow
 def test_a_real_process_reports_bad_input_with_status_1(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "implant_match", "rank", "--needs", str(tmp_path / "no.yaml")],
@@ -118,6 +122,7 @@ def test_a_real_process_reports_bad_input_with_status_1(tmp_path: Path) -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 def test_runs_from_an_empty_folder_on_the_bundled_data(tmp_path: Path) -> None:
     done = subprocess.run(
         [
@@ -276,6 +281,7 @@ def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) ->
     assert code == 0 and "unir" in out.lower(), err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output", ["table", "json"])
 def test_a_reader_that_stops_early_ends_the_run_quietly(output: str) -> None:
     """`implant-match rank | head -1`: exit 0, nothing on stderr, as plain tools do."""

@@ -165,6 +165,7 @@ def test_no_semantic_equals_a_ranking_without_the_model() -> None:
         assert all(r["components"]["meaning"] == 0 for r in records)  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_no_semantic_never_imports_the_model(tmp_path: Path) -> None:
     script = (
         "import sys\n"

@@ -702,6 +702,7 @@ def test_dash_writes_csv_to_stdout(cli: CliFn, small: DataPaths, dialect: str) -
     assert not Path("-").exists()
 
 
+@pytest.mark.slow
 def test_dash_in_a_real_process(small: DataPaths, work: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "IMPLANT_MATCH_MAX_BYTES"}
     env.update({"NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"})
@@ -1077,6 +1078,7 @@ def test_a_termination_signal_during_an_export_cleans_up_as_ctrl_c_does(
     assert os.listdir(work) == [target.name]
 
 
+@pytest.mark.slow
 def test_the_next_export_removes_the_temporary_files_of_a_killed_one(
     cli: CliFn, small: DataPaths, work: Path
 ) -> None:

@@ -264,6 +264,7 @@ def test_the_docstrings_listed_for_the_catalog_are_the_commands_docstrings() -> 
     assert set(_DOCSTRINGS) == english
 
 
+@pytest.mark.slow
 def test_help_is_french_by_default() -> None:
     env = {k: v for k, v in os.environ.items() if k not in NO_LOCALE}
     done = subprocess.run(

@@ -102,6 +102,7 @@ def _help(*args: str, **env: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_help_texts_follow_the_environment_and_the_lang_option() -> None:
     french = _help("rank", "--help", IMPLANT_MATCH_LANG="fr")
     assert "Langue des sorties destinées aux personnes" in french

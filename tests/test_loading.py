@@ -262,6 +262,7 @@ def test_python_tag_runs_nothing_in_process(validate: Any, tmp_path: Path) -> No
     assert sorted(p.name for p in tmp_path.iterdir()) == ["enterprises.yaml"]
 
 
+@pytest.mark.slow
 def test_python_tag_runs_nothing_in_a_real_process(validate_process: Any, tmp_path: Path) -> None:
     shutil.copy(DATA / "invalid" / "enterprises-python-tag.yaml", tmp_path / "enterprises.yaml")
     run = validate_process(VALID_NEEDS, "enterprises.yaml", cwd=tmp_path)

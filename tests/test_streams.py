@@ -30,6 +30,9 @@ INVALID = [
     "--enterprises",
     str(TESTS / "valid" / "enterprises.yaml"),
 ]
+# every case runs the real command in a process of its own: CI runs them (-m slow)
+pytestmark = pytest.mark.slow
+
 BASE_ENV = {
     **os.environ,
     "COLUMNS": "80",

@@ -175,6 +175,7 @@ def test_manifest_files_exist() -> None:
         assert (DATA / enterprises).is_file(), enterprises
 
 
+@pytest.mark.slow
 def test_invalid_data_in_a_real_process(validate_process: Any) -> None:
     run = validate_process("invalid/needs-several-faults.yaml", VALID_ENTERPRISES)
     assert run.exit_code == 1
