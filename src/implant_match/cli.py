@@ -560,6 +560,10 @@ def _missing(names: tuple[str, ...]) -> str:
 
 
 def _rank_options(
+    engine: Engine,
+    workers: int,
+    semantic: bool,
+    model: str | None,
     weights_file: Path | None,
     weight: list[str] | None,
     need: list[str] | None,
@@ -574,9 +578,12 @@ def _rank_options(
     keep_present: bool = False,
     show_decided: bool = False,
 ) -> RankOptions:
+    """The options of a ranking, its weights ready to use (the meaning model set up when
+    meaning weighs)."""
     from implant_match.api import rank_options
     from implant_match.weights import load_weights
 
+    weights = _with_meaning(engine, load_weights(weights_file, weight), semantic, model, workers)
     return rank_options(
         need=need,
         territory=territory,
@@ -584,7 +591,7 @@ def _rank_options(
         enterprise=enterprise,
         top=top,
         min_score=min_score,
-        weights=load_weights(weights_file, weight),
+        weights=weights,
         stability=stability,
         exclude=exclude or (),
         include=include or (),
@@ -735,11 +742,14 @@ def rank(
 ) -> None:
     """Rank enterprises for each need (grouped by territory, then priority)."""
     words = _words(lang)  # a bad --lang is a usage error before any work
-    from dataclasses import replace
 
     workers = _workers(jobs)
     engine = _engine(needs, enterprises, lexicon, workers, decisions)
     options = _rank_options(
+        engine,
+        workers,
+        semantic,
+        model,
         weights,
         weight,
         need,
@@ -753,9 +763,6 @@ def rank(
         include,
         keep_present,
         show_decided,
-    )
-    options = replace(
-        options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
     )
     if output is OutputFormat.json:
         from implant_match.export import json_array, json_items, json_records
@@ -850,7 +857,6 @@ def export(
 ) -> None:
     """Write the shortlist `rank` would show to a CSV, JSON or Excel file."""
     words = _words(lang)  # a bad --lang is a usage error before any work
-    from dataclasses import replace
 
     from implant_match.export import exporter_for
 
@@ -858,6 +864,10 @@ def export(
     workers = _workers(jobs)
     engine = _engine(needs, enterprises, lexicon, workers, decisions)
     options = _rank_options(
+        engine,
+        workers,
+        semantic,
+        model,
         weights,
         weight,
         need,
@@ -871,9 +881,6 @@ def export(
         include,
         keep_present,
         show_decided,
-    )
-    options = replace(
-        options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
     )
     shortlist = engine.rank(options, workers)
     from implant_match.export import export as write_export
@@ -933,7 +940,6 @@ def report(
 ) -> None:
     """Write a committee dossier: one HTML page per need, a heat map, the gaps."""
     words = _words(lang)  # a bad --lang is a usage error before any work
-    from dataclasses import replace
 
     suffix = path.suffix.lower()
     if suffix not in REPORT_SUFFIXES:
@@ -953,6 +959,10 @@ def report(
     workers = _workers(jobs)
     engine = _engine(needs, enterprises, lexicon, workers, decisions)
     options = _rank_options(
+        engine,
+        workers,
+        semantic,
+        model,
         weights,
         weight,
         need,
@@ -965,9 +975,6 @@ def report(
         exclude,
         include,
         keep_present,
-    )
-    options = replace(
-        options, weights=_with_meaning(engine, options.weights, semantic, model, workers)
     )
     dossier = build_report(
         engine,
