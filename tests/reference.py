@@ -49,7 +49,9 @@ def themes_raw(dataset: Dataset, need: Need, enterprise: Enterprise) -> float:
     precision = sum(max(sim(t, u) for t in need.themes) for u in enterprise.themes) / len(
         enterprise.themes
     )
-    return recall**s.RECALL_EXPONENT * precision ** (1 - s.RECALL_EXPONENT)
+    families = {(lineage.get(t) or [t])[-1] for t in enterprise.themes}
+    spread = min(1.0, s.FREE_FAMILIES / max(len(families), 1))
+    return recall**s.RECALL_EXPONENT * precision ** (1 - s.RECALL_EXPONENT) * spread
 
 
 def focus(dataset: Dataset, analysis: Analysis, enterprise: Enterprise) -> float:

@@ -73,6 +73,26 @@ class ActorLink:
 
 
 @dataclass(frozen=True)
+class Dilution:
+    """Why an enterprise's evidence counts for less: its themes fall in many families of the
+    taxonomy (the themes part is multiplied by ``themes_factor``), or its text names far more
+    subjects than most (the text and keyword parts by ``text_factor``)."""
+
+    theme_families: int
+    themes_factor: float
+    text_subjects: int
+    text_factor: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "theme_families": self.theme_families,
+            "themes_factor": round(self.themes_factor, 4),
+            "text_subjects": self.text_subjects,
+            "text_factor": round(self.text_factor, 4),
+        }
+
+
+@dataclass(frozen=True)
 class Match:
     """One enterprise for one need: the score, its parts, and why."""
 
@@ -97,6 +117,7 @@ class Match:
     partial_keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # key terms found through the lexicon: (key term, the form the enterprise wrote)
     keyword_equivalents: tuple[tuple[str, str], ...] = ()
+    dilution: Dilution | None = None  # None: the enterprise's evidence counts in full
 
     @property
     def matched_themes(self) -> tuple[str, ...]:
@@ -221,12 +242,23 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         competitors=competitors,
         missing_themes=tuple(missing_themes),
         missing_keywords=tuple(missing_kw),
+        dilution=dilution_of(scorer, j),
         matched_terms=frozenset([*shown, *(t for t in shared if t[0] in "@#")]),
     )
     draft = Match(**fields, reasons=())  # what the sentences are made from
     ordered = sorted(components, key=lambda c: (-abs(c.points), c.name))
     return Match(
         **fields, reasons=_reasons(draft, ordered, dataset), headline=_headline(draft, ordered)
+    )
+
+
+def dilution_of(scorer: Scorer, j: int) -> Dilution | None:
+    """How much less enterprise row ``j``'s evidence counts, or None when it counts in full."""
+    themes_factor, text_factor = float(scorer.theme_focus[j]), float(scorer.focus[j])
+    if themes_factor >= 1.0 and text_factor >= 1.0:
+        return None
+    return Dilution(
+        int(scorer.theme_families[j]), themes_factor, int(scorer.breadth[j]), text_factor
     )
 
 
@@ -397,6 +429,23 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
             )
 
 
+def dilution_reasons(dilution: Dilution | None) -> list[str]:
+    if dilution is None:
+        return []
+    out = []
+    if dilution.themes_factor < 1.0:
+        out.append(
+            f"Claims themes in {dilution.theme_families} families of the taxonomy: its themes "
+            f"count for {100 * dilution.themes_factor:.0f}%."
+        )
+    if dilution.text_factor < 1.0:
+        out.append(
+            f"Its text names {dilution.text_subjects} subjects, far more than most: words and "
+            f"key terms in common count for {100 * dilution.text_factor:.0f}%."
+        )
+    return out
+
+
 def _reasons(match: Match, ordered: Sequence[Component], dataset: Dataset) -> tuple[str, ...]:
     """A sentence per part that weighs, strongest first, then the possible partners."""
     reasons = []
@@ -440,6 +489,7 @@ def _reasons(match: Match, ordered: Sequence[Component], dataset: Dataset) -> tu
                 f"Would compete with {names}, already active on the territory "
                 f"({component.points:+.1f} points)."
             )
+    reasons.extend(dilution_reasons(match.dilution))
     if match.partners:
         reasons.append("Could partner with " + ", ".join(p.name for p in match.partners[:3]) + ".")
     if not reasons:

@@ -29,6 +29,7 @@ from implant_match.wording import (
     THEME_HOW,
     actor_reason,
     cohort_method,
+    dilution_sentences,
     exclusion_reason,
     headline,
     keyword_shown,
@@ -321,6 +322,8 @@ def render_explanation(
     console.print(Text(_("Themes"), style="bold"))
     for line in lines or [Text(_("  none in common"), style="dim")]:
         console.print(line)
+    for sentence in dilution_sentences(match, words):  # why the evidence counts for less
+        console.print(Text("  " + sentence, style="yellow"))
 
     console.print(Text(_("Words in common"), style="bold"))
     console.print("  " + (", ".join(match.matched_words) or _("none")))

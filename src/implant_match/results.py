@@ -77,6 +77,7 @@ class Fit:
             "matched_words": list(match.matched_words),
             "lexicon": list(match.lexicon_links),
             "reasons": list(match.reasons),
+            "dilution": None if match.dilution is None else match.dilution.to_dict(),
             "partners": [a.actor_id for a in match.partners],
             "competitors": [a.actor_id for a in match.competitors],
             **standing_fields(ranked.standing),
@@ -171,6 +172,7 @@ class Explanation:
             "missing_keywords": list(result.missing_keywords),
             "partners": [_actor(a) for a in result.partners],
             "competitors": [_actor(a) for a in result.competitors],
+            "dilution": None if result.dilution is None else result.dilution.to_dict(),
             "reasons": list(result.reasons),
         }
 

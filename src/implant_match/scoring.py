@@ -11,8 +11,11 @@ duplicates a local actor of the need's territory loses part of its fit.
 * **themes**: soft overlap through the taxonomy. Each need theme is matched to the
   enterprise's closest theme (1 exact, 0.8 per level when the enterprise is more specific,
   0.6 per level when broader, 0.35 for siblings): recall; each enterprise theme to the need's
-  closest: precision. ``raw = recall^0.7 x precision^0.3``, so listing every theme of the
-  taxonomy does not pay.
+  closest: precision. ``raw = recall^0.7 x precision^0.3 x spread``, so listing every
+  theme of the taxonomy does not pay: ``spread`` is 1 for an enterprise whose themes fall in
+  at most ``FREE_FAMILIES`` families (a family: a theme of the taxonomy without a parent, with
+  the themes under it), else ``FREE_FAMILIES / families`` (a claim of every sector is
+  worth little for any one of them).
 * **text**: cosine of TF-IDF vectors of stems and concepts (lexicon groups, theme aliases),
   after typo folding; long texts that list every word of the field get a large norm, so
   each shared word counts for little.
@@ -58,6 +61,7 @@ TEXT_SCALE = 0.45  # a cosine this high already means the two texts speak of the
 KEYWORD_THEME_WEIGHT = 0.25
 KEYWORD_ALIAS_ONLY_WEIGHT = 0.0
 KEYWORD_MIN_TOTAL = 1.0  # below this total weight, as if key terms were missing
+FREE_FAMILIES = 3  # theme families an enterprise may claim before its themes count less
 FOCUS_BREADTH_FACTOR = 2.0  # texts naming up to twice the usual number of concepts...
 FOCUS_MARGIN = 2.0  # ...plus two are not damped
 DUP_TEXT_SCALE = 0.25
@@ -283,7 +287,7 @@ class Scorer:
             table.indptr[n_needs:] - split, table.indices[split:], values[split:], len(gram_idf)
         )
         del values
-        breadth = self._breadth(ent_columns)
+        self.breadth = breadth = self._breadth(ent_columns)
         self.reference_breadth = float(np.median(breadth)) if len(breadth) else 1.0
         self.focus = focus(breadth, self.reference_breadth)
 
@@ -291,6 +295,10 @@ class Scorer:
         theme_col = {t: i for i, t in enumerate(self.theme_ids)}
         self.need_themes = _incidence([n.themes for n in self.needs], theme_col)
         self.enterprise_themes = _incidence([e.themes for e in self.enterprises], theme_col)
+        self.theme_families = np.array(
+            [theme_families(e.themes, self.lineage) for e in self.enterprises], dtype=np.float64
+        )
+        self.theme_focus = spread(self.theme_families)
         # few distinct theme sets: their overlaps are computed once, then looked up per pair
         self.need_theme_set, need_sets = _distinct_rows(self.need_themes)
         self.enterprise_theme_set, ent_sets = _distinct_rows(self.enterprise_themes)
@@ -610,6 +618,7 @@ class Scorer:
             themes = soft_overlap(
                 self.need_themes[side.rows], self.enterprise_themes[ent_rows], self.theme_sim
             )
+        themes = themes * self.theme_focus[ent_rows][None, :]
         focus = self.focus[ent_rows][None, :]
         text = text_similarity(*(cosines or self._cosines(side, ent_rows)))
         text *= focus
@@ -778,6 +787,18 @@ def soft_overlap(need_themes: np.ndarray, ent_themes: np.ndarray, sim: np.ndarra
     recall = (need_themes @ best) / np.maximum(n_count, 1)
     precision = ((ent_themes @ back) / np.maximum(e_count, 1)).T
     return np.asarray(np.power(recall, RECALL_EXPONENT) * np.power(precision, 1 - RECALL_EXPONENT))
+
+
+def theme_families(themes: Iterable[str], lineage: dict[str, list[str]]) -> int:
+    """How many families of the taxonomy ``themes`` fall in (a theme's family: its farthest
+    ancestor, or itself when it has none)."""
+    return len({(lineage.get(t) or [t])[-1] for t in themes})
+
+
+def spread(families: np.ndarray) -> np.ndarray:
+    """Factor of the themes part for enterprises claiming themes in many families: 1 up to
+    ``FREE_FAMILIES``, then ``FREE_FAMILIES / families``."""
+    return np.asarray(np.minimum(1.0, FREE_FAMILIES / np.maximum(families, 1.0)))
 
 
 def focus(breadth: np.ndarray, reference: float) -> np.ndarray:

@@ -121,6 +121,7 @@ def reasons(match: Match, dataset: Dataset, words: Language) -> list[str]:
                     points=words.signed(component.points),
                 )
             )
+    out.extend(dilution_sentences(match, words))
     if match.partners:
         out.append(
             words.gettext("Could partner with {names}.").format(
@@ -128,6 +129,38 @@ def reasons(match: Match, dataset: Dataset, words: Language) -> list[str]:
             )
         )
     return out or [words.gettext("Little in common with the need.")]
+
+
+def dilution_sentences(match: Match, words: Language) -> list[str]:
+    """Why the enterprise's evidence counts for less, when it does."""
+    dilution = match.dilution
+    if dilution is None:
+        return []
+    out = []
+    if dilution.themes_factor < 1.0:
+        out.append(
+            words.ngettext(
+                "Claims themes in {families} family of the taxonomy: its themes count for "
+                "{share}%.",
+                "Claims themes in {families} families of the taxonomy: its themes count for "
+                "{share}%.",
+                dilution.theme_families,
+            ).format(
+                families=dilution.theme_families,
+                share=words.number(100 * dilution.themes_factor, 0),
+            )
+        )
+    if dilution.text_factor < 1.0:
+        out.append(
+            words.gettext(
+                "Its text names {subjects} subjects, far more than most: words and key terms "
+                "in common count for {share}%."
+            ).format(
+                subjects=dilution.text_subjects,
+                share=words.number(100 * dilution.text_factor, 0),
+            )
+        )
+    return out
 
 
 def _themes_sentence(match: Match, dataset: Dataset, words: Language) -> str:
