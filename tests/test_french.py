@@ -366,3 +366,107 @@ def test_french_reasons_say_what_the_engine_s_english_reasons_say() -> None:
             assert re.findall(r"\d+", sentence) == re.findall(r"\d+", phrase)
         checked += 1
     assert checked > 50
+
+
+# -- click's own words: usage errors and --help -------------------------------------
+
+
+def _usage_run(args: list[str], env: dict[str, str | None]) -> tuple[int, str]:
+    result = CliRunner().invoke(app, args, env={**BASE, **env})
+    return result.exit_code, result.stderr + result.stdout
+
+
+def test_a_usage_error_is_french_by_default() -> None:
+    code, text = _usage_run(["rank", "--top", "x"], NO_LOCALE)
+    assert code == 2
+    assert text.splitlines()[:2] == [
+        "Utilisation\u00a0: implant-match rank [OPTIONS]",
+        "Saisissez «\u00a0implant-match rank --help\u00a0» pour plus d’informations.",
+    ]
+    assert (
+        "Erreur\u00a0: Valeur incorrecte pour «\u00a0--top\u00a0»\u00a0: "
+        "«\u00a0x\u00a0» n’est pas un nombre entier"
+    ) in text
+    assert english_in(text) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["rank", "--lang", "en", "--top", "x"], {**NO_LOCALE, "IMPLANT_MATCH_LANG": "fr"}),
+        (["rank", "--top", "x", "--lang", "en"], NO_LOCALE),  # --lang after the error
+        (["rank", "--top", "x"], {**NO_LOCALE, "IMPLANT_MATCH_LANG": "en"}),
+        (["rank", "--top", "x"], {**NO_LOCALE, "LANG": "en_GB.UTF-8"}),
+    ],
+)
+def test_a_usage_error_is_english_on_request(args: list[str], env: dict[str, str | None]) -> None:
+    code, text = _usage_run(args, env)
+    assert code == 2
+    assert text.startswith("Usage: implant-match rank [OPTIONS]\nTry 'implant-match rank --help'")
+    assert "Error: Invalid value for '--top': 'x' is not a whole number" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "french"),
+    [
+        (["nosuchcommand"], "Erreur\u00a0: Commande inconnue\u00a0: 'nosuchcommand'."),
+        (["rank", "--lexi"], "Option inconnue\u00a0: --lexi (options possibles\u00a0: --lexicon)"),
+        (["rank", "--top", "0"], "«\u00a0--top\u00a0»\u00a0: 0 est inférieur au minimum, 1"),
+        (
+            ["rank", "--format", "xml"],
+            "ne fait pas partie des valeurs possibles\u00a0: table, json",
+        ),
+        (["rank", "--top"], "L’option «\u00a0--top\u00a0» attend une valeur."),
+        (["cohort"], "Option obligatoire manquante\u00a0: «\u00a0--size\u00a0»."),
+        (["explain", "a"], "Argument obligatoire manquant\u00a0: «\u00a0need\u00a0»."),
+        (["explain", "a", "b", "c"], "Argument(s) en trop\u00a0: c"),
+    ],
+)
+def test_click_s_usage_errors_are_said_in_french(args: list[str], french: str) -> None:
+    code, text = _usage_run(args, NO_LOCALE)
+    assert code == 2 and french in text, text
+    assert "Error:" not in text and "Usage:" not in text
+
+
+def test_help_is_french_with_readable_value_names() -> None:
+    code, text = _usage_run(["rank", "--help"], NO_LOCALE)
+    assert code == 0
+    assert text.startswith("Utilisation\u00a0: implant-match rank [OPTIONS]")
+    for name in ("--top <entier>", "--needs <chemin>", "--min-score <nombre>", "--model <texte>"):
+        assert name in text
+    assert not re.search(r"<(str|path|int range|float range|list\[\w+\])>", text), text
+    _, top = _usage_run(["--help"], NO_LOCALE)
+    assert "COMMANDE [ARGUMENTS]..." in top
+
+
+def test_help_is_english_on_request() -> None:
+    for args, env in (
+        (["rank", "--help", "--lang", "en"], NO_LOCALE),
+        (["rank", "--help"], {**NO_LOCALE, "IMPLANT_MATCH_LANG": "en"}),
+    ):
+        code, text = _usage_run(args, env)
+        assert code == 0 and text.startswith("Usage: implant-match rank [OPTIONS]")
+        assert "--top <integer>" in text and "--needs <path>" in text
+        assert "Language of what people read" in text
+
+
+def test_problems_once_built_with_f_strings_are_worded_in_french() -> None:
+    from implant_match.embedding import load_embedder
+    from implant_match.errors import UsageError
+    from implant_match.selection import Selection
+
+    french = language("fr").gettext
+    with pytest.raises(UnknownIdError) as unknown:
+        Selection(include=("unirr",)).check({"unir", "singa"})
+    assert str(unknown.value) == "unknown enterprise 'unirr'; did you mean 'unir'?"
+    assert unknown.value.text(french) == (
+        "entreprise inconnue «\u00a0unirr\u00a0»\u00a0; vouliez-vous dire «\u00a0unir\u00a0»\u00a0?"
+    )
+    with pytest.raises(UsageError) as both:
+        Selection(include=("unir",), exclude=("unir",)).check({"unir"})
+    assert both.value.text(french) == (
+        "une entreprise ne peut pas être à la fois incluse et exclue\u00a0: unir"
+    )
+    with pytest.raises(UsageError) as model:
+        load_embedder("nowhere/model")
+    assert model.value.text(french).startswith("modèle de sens inconnu «\u00a0nowhere/model\u00a0»")

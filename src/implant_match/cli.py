@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from implant_match import __version__, streams
+from implant_match.cli_words import WordedGroup
 from implant_match.errors import DataError, ExitCode, ImplantMatchError, OutputError, UsageError
 from implant_match.i18n import N_
 from implant_match.interrupts import Terminated, stop_on_signals
@@ -39,6 +40,7 @@ app = typer.Typer(
         "Match social enterprises proven elsewhere with the needs of a territory, and say why."
     ),
     no_args_is_help=True,
+    cls=WordedGroup,  # click's own words (Usage:, Error:, its usage errors) in French too
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -66,79 +68,10 @@ _DOCSTRINGS = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def localise_help(command: Any, code: str) -> Any:
-    """Put the help texts of a click ``command`` and of its subcommands in language ``code``.
-
-    Help texts are written in English in this module and translated by the catalog; the
-    English originals are kept on the objects, so a command can be switched again (by its
-    own ``--lang``) before its help is printed.
-    """
-    from implant_match.i18n import language
-
-    words = language(code)
-    _translate_typer_words(words.gettext)
-    todo = [command]
-    while todo:
-        current = todo.pop()
-        for item in (current, *current.params, *_help_option(current)):
-            for attribute in ("help", "short_help"):
-                original = _original(item, attribute)
-                if original:
-                    setattr(item, attribute, words.gettext(original))
-        todo.extend(getattr(current, "commands", {}).values())  # a group's subcommands
-    return command
-
-
-# Words typer writes in help pages and usage errors through gettext: in the catalog too.
-# (Its vendored click writes "Usage:", "Error:" and "No such option" as fixed English.)
-_TYPER_WORDS = (
-    N_("Arguments"),
-    N_("Options"),
-    N_("Commands"),
-    N_("default: {default}"),
-    N_("required"),
-    N_("env var: {var}"),
-    N_("(dynamic)"),
-    N_("Missing command."),
-    N_("No such command {name!r}."),
-    N_("Aborted!"),
-    N_("Show this message and exit."),
-)
-
-
-def _translate_typer_words(translate: Callable[[str], str]) -> None:
-    """Hook the catalog into the ``gettext`` calls of typer's help formatter."""
-    import typer.core
-
-    setattr(typer.core, "_", translate)  # noqa: B010 - a private name of typer, on purpose
-
-
-def _help_option(command: Any) -> list[Any]:
-    """The ``--help`` option click adds to ``command`` (made now, so it can be translated)."""
-    try:
-        option = command.get_help_option(typer.Context(command))
-    except Exception:  # a command shape this click does not know: its help stays English
-        return []
-    return [option] if option is not None else []
-
-
-def _original(item: object, attribute: str) -> str | None:
-    """The English text of ``item.attribute``, remembered the first time it is asked."""
-    key = f"_english_{attribute}"
-    if not hasattr(item, key):
-        setattr(item, key, getattr(item, attribute, None))
-    text: str | None = getattr(item, key)
-    return text
-
-
 def _lang_callback(ctx: typer.Context, value: str | None) -> str | None:
-    """``--lang`` is read before ``--help`` when it comes first: help in that language."""
-    _state["lang"] = value or ""  # errors of this run are said in it too
-    if value and not ctx.resilient_parsing:
-        from implant_match.i18n import resolve_language
-
-        with contextlib.suppress(UsageError):  # said by the command, exit code 2
-            localise_help(ctx.command, resolve_language(value))
+    """Errors of this run are said in ``--lang`` too (its help already is: the command
+    group chose the run's language from its arguments, see cli_words.language_of)."""
+    _state["lang"] = value or ""
     return value
 
 
@@ -398,10 +331,8 @@ OUT_OF_MEMORY = (
 
 
 def _error_text(error: ImplantMatchError, words: Language) -> str:
-    """A named error in the reader's language: its template worded, else its English."""
-    if isinstance(error, UsageError):
-        return error.text(words.gettext)
-    return words.gettext(str(error))
+    """A named error in the reader's language: its template worded (with its values)."""
+    return error.text(words.gettext)
 
 
 def _run_words() -> Language:
@@ -1143,14 +1074,9 @@ def lexicon_command(
 
 
 def command() -> Any:
-    """The command line as click runs it, its help in the language of the environment."""
-    from implant_match.i18n import DEFAULT_LANGUAGE, resolve_language
-
-    try:
-        code = resolve_language()
-    except UsageError:  # a bad $IMPLANT_MATCH_LANG: said by the command that reads it
-        code = DEFAULT_LANGUAGE
-    return localise_help(typer.main.get_command(app), code)
+    """The command line as click runs it (its words put in the run's language by
+    :class:`~implant_match.cli_words.WordedGroup` when it starts)."""
+    return typer.main.get_command(app)
 
 
 @app.command()

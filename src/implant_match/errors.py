@@ -108,9 +108,28 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
 
 
 class ImplantMatchError(Exception):
-    """Root of every error the tool raises on purpose."""
+    """Root of every error the tool raises on purpose.
+
+    Given ``params``, ``message`` and ``hint`` are English templates (see :class:`Problem`):
+    ``str(error)`` is the English text, :meth:`text` words it in the reader's language.
+    """
 
     exit_code: ExitCode = ExitCode.DATA_ERROR
+
+    def __init__(
+        self, message: str, hint: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        self.template, self.hint_template, self.params = message, hint, params
+        self.message = fill(message, params) if params is not None else message
+        self.hint = fill(hint, params) if params is not None and hint is not None else hint
+        super().__init__(self.message if self.hint is None else f"{self.message} ({self.hint})")
+
+    def text(self, translate: Translate) -> str:
+        """The message (and its hint) in the language of ``translate``."""
+        message = fill(self.template, self.params, translate)
+        if self.hint_template is None:
+            return message
+        return f"{message} ({fill(self.hint_template, self.params, translate)})"
 
 
 class DataError(ImplantMatchError):
@@ -127,22 +146,6 @@ class UsageError(ImplantMatchError):
     """An option or argument that makes no sense (unknown id, bad weight name...)."""
 
     exit_code = ExitCode.USAGE_ERROR
-
-    def __init__(
-        self, message: str, hint: str | None = None, params: Mapping[str, Any] | None = None
-    ) -> None:
-        # given params, message and hint are English templates (see Problem)
-        self.template, self.hint_template, self.params = message, hint, params
-        self.message = fill(message, params) if params is not None else message
-        self.hint = fill(hint, params) if params is not None and hint is not None else hint
-        super().__init__(self.message if self.hint is None else f"{self.message} ({self.hint})")
-
-    def text(self, translate: Translate) -> str:
-        """The message (and its hint) in the language of ``translate``."""
-        message = fill(self.template, self.params, translate)
-        if self.hint_template is None:
-            return message
-        return f"{message} ({fill(self.hint_template, self.params, translate)})"
 
 
 class UnknownIdError(UsageError):

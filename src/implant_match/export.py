@@ -414,7 +414,10 @@ def exporter_for(path: str) -> Exporter:
     if path == "-":
         return CsvExporter()
     if Path(path).is_dir():
-        raise ExportError(f"{path}: is a folder; give a file name such as {path}/shortlist.csv")
+        raise ExportError(
+            N_("{path}: is a folder; give a file name such as {path}/shortlist.csv"),
+            params={"path": path},
+        )
     suffix = Path(path).suffix.lower()
     if suffix not in EXPORTERS:
         raise UsageError(
@@ -442,31 +445,48 @@ def atomic_destination(path: Path) -> Iterator[IO[bytes]]:
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     if path.is_dir():
-        raise ExportError(f"{shown}: is a folder; give a file name such as {shown}/shortlist.csv")
-    if path.exists() and not path.is_file():
-        what = f"a link to {path}, which is" if shown != path else "it is"
         raise ExportError(
-            f"{shown}: cannot export here: {what} not a regular file (a device or a pipe); "
-            "give a file name, or '-' for standard output"
+            N_("{path}: is a folder; give a file name such as {path}/shortlist.csv"),
+            params={"path": shown},
         )
+    if path.exists() and not path.is_file():
+        what = (
+            N_(
+                "{path}: cannot export here: a link to {target}, which is not a regular file "
+                "(a device or a pipe); give a file name, or '-' for standard output"
+            )
+            if shown != path
+            else N_(
+                "{path}: cannot export here: it is not a regular file (a device or a pipe); "
+                "give a file name, or '-' for standard output"
+            )
+        )
+        raise ExportError(what, params={"path": shown, "target": path})
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise ExportError(f"{shown}: folder '{folder}' {what}")
+        what = (
+            N_("{path}: folder '{folder}' is a file, not a folder")
+            if folder.exists()
+            else N_("{path}: folder '{folder}' does not exist")
+        )
+        raise ExportError(what, params={"path": shown, "folder": folder})
     remove_stale_parts(path)
     try:
         handle, temp_name = tempfile.mkstemp(
             prefix=f".{path.name}.{os.getpid()}.", suffix=PART_SUFFIX, dir=folder
         )
     except OSError as exc:
-        raise ExportError(f"{shown}: cannot write here ({exc.strerror})") from None
+        raise ExportError(
+            N_("{path}: cannot write here ({reason})"),
+            params={"path": shown, "reason": exc.strerror},
+        ) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
         if path.exists() and not os.access(path, os.W_OK):
-            raise ExportError(f"{shown}: permission denied")
+            raise ExportError(N_("{path}: permission denied"), params={"path": shown})
         # mkstemp makes 0600 files: give the export the mode any new file would get (or
         # keep the mode of the file it replaces)
         os.chmod(temp_name, _mode_for(path))
@@ -564,7 +584,12 @@ def export(
         with atomic_destination(Path(path)) as stream:
             exporter.write(rows, stream, context)
     except PermissionError as exc:
-        raise ExportError(f"{path}: permission denied ({exc.strerror})") from None
+        raise ExportError(
+            N_("{path}: permission denied ({reason})"),
+            params={"path": path, "reason": exc.strerror},
+        ) from None
     except OSError as exc:
-        raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
+        raise ExportError(
+            N_("{path}: cannot write ({reason})"), params={"path": path, "reason": exc.strerror}
+        ) from None
     return len(rows)

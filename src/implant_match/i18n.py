@@ -91,7 +91,11 @@ class Language:
 def language(code: str = DEFAULT_LANGUAGE) -> Language:
     """The :class:`Language` for ``code`` (one of :data:`LANGUAGES`)."""
     if code not in LANGUAGES:
-        raise UsageError(f"unknown language '{code}'", f"use one of {', '.join(LANGUAGES)}")
+        raise UsageError(
+            N_("unknown language '{code}'"),
+            N_("use one of {choices}"),
+            params={"code": code, "choices": ", ".join(LANGUAGES)},
+        )
     if code == "en":  # the messages are written in English
         return Language(code, gettext.NullTranslations())
     return Language(code, _load_catalog(catalog_path(code)))

@@ -20,8 +20,9 @@ from pydantic import ValidationError
 
 from implant_match.dataset import Dataset
 from implant_match.decisions import Decision, validate_decisions
-from implant_match.errors import DataError, ExportError, UnknownIdError, UsageError, did_you_mean
+from implant_match.errors import DataError, ExportError, UnknownIdError, UsageError, suggestion
 from implant_match.loading import parse_document
+from implant_match.messages import N_
 
 HEADER = """\
 # Decisions of the selection committee, read by implant-match (rank, export, cohort).
@@ -53,20 +54,29 @@ def check_ids(
     need's own when both are given and agree)."""
     if enterprise not in dataset.enterprise_by_id:
         raise UnknownIdError(
-            f"unknown enterprise '{enterprise}'{did_you_mean(enterprise, dataset.enterprise_by_id)}"
+            N_("unknown enterprise '{id}'{suggestion}"),
+            params={
+                "id": enterprise,
+                "suggestion": suggestion(enterprise, dataset.enterprise_by_id),
+            },
         )
     if need is not None and need not in dataset.need_by_id:
-        raise UnknownIdError(f"unknown need '{need}'{did_you_mean(need, dataset.need_by_id)}")
+        raise UnknownIdError(
+            N_("unknown need '{id}'{suggestion}"),
+            params={"id": need, "suggestion": suggestion(need, dataset.need_by_id)},
+        )
     if territory is not None and territory not in dataset.territories:
         raise UnknownIdError(
-            f"unknown territory '{territory}'{did_you_mean(territory, dataset.territories)}"
+            N_("unknown territory '{id}'{suggestion}"),
+            params={"id": territory, "suggestion": suggestion(territory, dataset.territories)},
         )
     if need is not None and territory is not None:
         actual = dataset.need_by_id[need].territory
         if actual != territory:
             raise UsageError(
-                f"need '{need}' is in territory '{actual}', not '{territory}'",
-                "leave --territory out when a need is given",
+                N_("need '{need}' is in territory '{actual}', not '{territory}'"),
+                N_("leave --territory out when a need is given"),
+                params={"need": need, "actual": actual, "territory": territory},
             )
         return None  # the need says it
     return territory
@@ -146,7 +156,9 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path}: cannot read ({exc})") from None
+        raise ExportError(
+            N_("{path}: cannot read ({reason})"), params={"path": path, "reason": exc}
+        ) from None
 
 
 def _yaml(text: str) -> Any:
@@ -234,7 +246,9 @@ def _write_atomically(path: Path, text: str) -> None:
     ``os.replace``), keeping the file's mode (a new file gets the umask's)."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise ExportError(f"{path}: folder '{folder}' does not exist")
+        raise ExportError(
+            N_("{path}: folder '{folder}' does not exist"), params={"path": path, "folder": folder}
+        )
     if path.exists():
         mode = path.stat().st_mode & 0o7777
     else:
@@ -244,7 +258,10 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise ExportError(f"{path}: cannot write here ({exc.strerror})") from None
+        raise ExportError(
+            N_("{path}: cannot write here ({reason})"),
+            params={"path": path, "reason": exc.strerror},
+        ) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
@@ -254,7 +271,9 @@ def _write_atomically(path: Path, text: str) -> None:
         os.replace(temp_name, path)
     except OSError as exc:
         Path(temp_name).unlink(missing_ok=True)
-        raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
+        raise ExportError(
+            N_("{path}: cannot write ({reason})"), params={"path": path, "reason": exc.strerror}
+        ) from None
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise

@@ -17,6 +17,7 @@ from typing import Any
 from implant_match.decisions import Decision, Decisions, Status
 from implant_match.errors import Problem, UsageError
 from implant_match.loading import SourceMap
+from implant_match.messages import N_
 from implant_match.models import Enterprise, EnterprisesFile, Need, NeedsFile
 from implant_match.validation import fold
 
@@ -32,18 +33,22 @@ class Selection:
 
     def check(self, enterprise_ids: Mapping[str, Any] | set[str]) -> None:
         """Unknown ids and contradictions, as usage errors."""
-        from implant_match.errors import UnknownIdError, did_you_mean
+        from implant_match.errors import UnknownIdError, suggestion
 
         for enterprise_id in (*self.include, *self.exclude):
             if enterprise_id not in enterprise_ids:
                 raise UnknownIdError(
-                    f"unknown enterprise '{enterprise_id}'"
-                    f"{did_you_mean(enterprise_id, sorted(enterprise_ids))}"
+                    N_("unknown enterprise '{id}'{suggestion}"),
+                    params={
+                        "id": enterprise_id,
+                        "suggestion": suggestion(enterprise_id, sorted(enterprise_ids)),
+                    },
                 )
         both = set(self.include) & set(self.exclude)
         if both:
             raise UsageError(
-                "an enterprise cannot be both included and excluded: " + ", ".join(sorted(both))
+                N_("an enterprise cannot be both included and excluded: {ids}"),
+                params={"ids": ", ".join(sorted(both))},
             )
 
 
@@ -185,11 +190,18 @@ def presence_warnings(
                 problems.append(
                     source.problem(
                         ("enterprises", index, "origin"),
-                        f"enterprise '{enterprise.id}' comes from {enterprise.origin}, inside "
-                        f"territory '{territory.id}' ({territory.name}), where it is ranked as "
-                        "a newcomer",
-                        hint=f"if it already works there, add present_in: [{territory.id}]",
+                        N_(
+                            "enterprise '{id}' comes from {origin}, inside territory "
+                            "'{territory}' ({name}), where it is ranked as a newcomer"
+                        ),
+                        hint=N_("if it already works there, add present_in: [{territory}]"),
                         severity="warning",
+                        params={
+                            "id": enterprise.id,
+                            "origin": enterprise.origin,
+                            "territory": territory.id,
+                            "name": territory.name,
+                        },
                     )
                 )
     return problems

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from implant_match.errors import DataError, Problem, UsageError, closest
 from implant_match.loading import display_path, read_bytes
+from implant_match.messages import N_
 from implant_match.models import ID_PATTERN, SCHEMA_VERSION, Enterprise, Territory, Theme
 from implant_match.text import fold
 
@@ -106,10 +107,11 @@ def _read_xlsx(path: Path, name: str) -> Sheet:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
-        raise DataError([Problem(name, 0, 0, "error", "no such file")]) from None
+        raise DataError([Problem(name, 0, 0, "error", N_("no such file"))]) from None
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        message = f"cannot read the spreadsheet ({type(exc).__name__})"
-        raise DataError([Problem(name, 0, 0, "error", message)]) from None
+        message = N_("cannot read the spreadsheet ({kind})")
+        problem = Problem(name, 0, 0, "error", message, params={"kind": type(exc).__name__})
+        raise DataError([problem]) from None
     try:
         sheet = book.worksheets[0]
         table = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from implant_match.errors import ExportError
 from implant_match.loading import ENTERPRISES_FILE, NEEDS_FILE
+from implant_match.messages import N_
 
 SCHEMA_FOLDER = "schemas"
 
@@ -102,7 +103,7 @@ class ExistingFileError(ExportError):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        super().__init__(f"{path} already exists: nothing was written")
+        super().__init__(N_("{path} already exists: nothing was written"), params={"path": path})
 
 
 def write_starter(folder: Path) -> list[Path]:

@@ -30,6 +30,7 @@ import sys
 from collections.abc import Iterable
 
 from implant_match.errors import OutputError
+from implant_match.messages import N_
 
 MIN_WIDTH = 40  # narrower, a table has no room for its columns' words
 MAX_WIDTH = 1000  # wider, a rule or a padded row would be megabytes of spaces
@@ -64,7 +65,7 @@ class StandardOutput(io.RawIOBase):
             return len(view)
         if self.was_closed:
             self.failed = True
-            raise OutputError("cannot write the output: standard output is closed")
+            raise OutputError(N_("cannot write the output: standard output is closed"))
         done = 0
         while done < len(view):
             try:
@@ -74,7 +75,9 @@ class StandardOutput(io.RawIOBase):
                 raise
             except OSError as exc:
                 self.failed = True
-                raise OutputError(f"cannot write the output: {describe(exc)}") from None
+                raise OutputError(
+                    N_("cannot write the output: {reason}"), params={"reason": describe(exc)}
+                ) from None
         return done
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from implant_match.errors import Problem, did_you_mean
+from implant_match.errors import Problem, suggestion
 from implant_match.loading import SourceMap
+from implant_match.messages import N_
 
 
 def ancestors(parents: Mapping[str, str | None]) -> dict[str, tuple[str, ...]]:
@@ -95,7 +96,8 @@ def check_territories(
                 problems.append(
                     source.problem(
                         ("territories", i, "parent"),
-                        f"unknown territory '{parent}'{did_you_mean(parent, sorted(ids))}",
+                        N_("unknown territory '{id}'{suggestion}"),
+                        params={"id": parent, "suggestion": suggestion(parent, sorted(ids))},
                     )
                 )
             parents.setdefault(territory_id, parent)
@@ -107,8 +109,9 @@ def check_territories(
             problems.append(
                 source.problem(
                     ("territories", i, "insee"),
-                    f"insee: '{code}' is not a valid SIREN (its check digit is wrong)",
-                    hint="copy it again from the INSEE or BANATIC directory",
+                    N_("insee: '{code}' is not a valid SIREN (its check digit is wrong)"),
+                    hint=N_("copy it again from the INSEE or BANATIC directory"),
+                    params={"code": code},
                 )
             )
     for cycle in find_cycles(parents):
@@ -116,8 +119,9 @@ def check_territories(
         problems.append(
             source.problem(
                 ("territories", index_of[first], "parent"),
-                f"territory '{first}' lies in itself: {' -> '.join([*cycle, first])}",
-                hint="parents must form a tree",
+                N_("territory '{id}' lies in itself: {chain}"),
+                hint=N_("parents must form a tree"),
+                params={"id": first, "chain": " -> ".join([*cycle, first])},
             )
         )
     return problems

@@ -719,8 +719,9 @@ def _cycles_through_shipped(
         problems.append(
             source.problem(
                 ("themes", own[culprit][0], "parent"),
-                f"theme '{culprit}' is its own ancestor: {' -> '.join(chain)}",
-                hint="parents must form a tree (shipped themes included)",
+                N_("theme '{id}' is its own ancestor: {chain}"),
+                hint=N_("parents must form a tree (shipped themes included)"),
+                params={"id": culprit, "chain": " -> ".join(chain)},
             )
         )
     return problems

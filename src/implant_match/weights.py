@@ -77,7 +77,9 @@ def load_weights(path: Path | None = None, overrides: list[str] | None = None) -
             raise DataError(
                 [
                     document.source.problem(
-                        (), f"expected a mapping of part names to numbers ({', '.join(PARTS)})"
+                        (),
+                        N_("expected a mapping of part names to numbers ({parts})"),
+                        params={"parts": ", ".join(PARTS)},
                     )
                 ]
             )
