@@ -303,6 +303,26 @@ def test_present_in_names_known_territories() -> None:
 
 def test_place_words_drop_generic_words() -> None:
     assert place_words("Métropole de Lyon") == {"lyon"}
+    assert place_words("Vallée de l'Arve (Haute-Savoie)") == {"arve", "haute-savoie"}
+
+
+@pytest.mark.parametrize(
+    ("origin", "territory"),
+    [
+        ("Limoges (Haute-Vienne)", "Vallée de l'Arve (Haute-Savoie)"),
+        ("Mâcon (Saône-et-Loire)", "Roannais Agglomération (Loire)"),
+        ("Moûtiers, Tarentaise (Savoie)", "Annemasse (Haute-Savoie)"),
+    ],
+)
+def test_a_place_is_not_found_inside_another_that_shares_a_word(
+    origin: str, territory: str
+) -> None:
+    assert not place_words(origin) & place_words(territory)
+
+
+def test_a_place_named_in_both_is_found() -> None:
+    assert place_words("Roanne (Loire)") & place_words("Roannais Agglomération (Loire)")
+    assert place_words("Lyon 7e") & place_words("Métropole de Lyon")
     assert place_words("Lyon (quartiers populaires de la métropole)") & {"lyon"}
 
 

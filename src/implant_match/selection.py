@@ -146,6 +146,11 @@ _GENERIC = {
     "region",
     "pays",
     "ville",
+    "vallee",
+    "plaine",
+    "bassin",
+    "quartier",
+    "quartiers",
     "grand",
     "de",
     "du",
@@ -161,8 +166,11 @@ _GENERIC = {
 
 
 def place_words(text: str) -> set[str]:
-    """The folded words of a name that name a place (three letters or more)."""
-    words = "".join(c if c.isalnum() else " " for c in fold(text)).split()
+    """The folded place names of a name (three letters or more): a hyphenated name stays one
+    ("haute-savoie", "saone-et-loire"), so that Haute-Vienne is not read inside Haute-Savoie
+    nor Saône-et-Loire inside the Loire."""
+    kept = "".join(c if c.isalnum() or c == "-" else " " for c in fold(text))
+    words = [w.strip("-") for w in kept.split()]
     return {w for w in words if len(w) >= 3 and w not in _GENERIC}
 
 
