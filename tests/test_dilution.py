@@ -15,6 +15,7 @@ from implant_match import scoring
 from implant_match.i18n import language
 from implant_match.ranking import Engine
 from implant_match.render import render_explanation
+from implant_match.results import english_reasons
 
 FAMILIES = ["alimentation", "emploi", "logement", "sante", "mobilite", "culture"]
 NO_MEANING = {"meaning": 0}
@@ -131,4 +132,4 @@ def test_explain_says_why_the_themes_count_less(data: im.Dataset, code: str, sen
     render_explanation(match, engine, Console(file=buffer, width=300), language(code))
     assert sentence in buffer.getvalue()
     if code == "en":  # the machine outputs' reasons say the same
-        assert sentence in match.reasons
+        assert sentence in english_reasons(match)

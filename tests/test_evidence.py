@@ -13,6 +13,7 @@ from implant_match.explanation import Match
 from implant_match.export import json_records
 from implant_match.ranking import Engine, RankOptions
 from implant_match.render import render_explanation
+from implant_match.results import english_reasons
 from implant_match.text import stem
 from implant_match.weights import Weights
 
@@ -73,7 +74,7 @@ def test_a_term_partly_present_is_shown_as_partial_never_as_found(engine: Engine
     # the key term is not found, the alias it does write is shown as an alias
     assert "vélo" not in match.matched_keywords
     assert match.theme_words == ("transport",)
-    keywords = next(r for r in match.reasons if "key term" in r or "part of" in r)
+    keywords = next(r for r in english_reasons(match) if "key term" in r or "part of" in r)
     assert "permis de conduire — partly: permis" in keywords
     assert "finds" not in keywords.lower()  # no key term is claimed as found
 
@@ -90,7 +91,7 @@ def test_a_term_found_through_the_lexicon_shows_the_equivalence(engine: Engine) 
     assert "FLE" in match.matched_keywords
     assert "garage solidaire" in match.matched_keywords
     assert match.keyword_equivalents == (("FLE", "français langue étrangère"),)
-    assert any("FLE ≈ français langue étrangère" in r for r in match.reasons)
+    assert any("FLE ≈ français langue étrangère" in r for r in english_reasons(match))
     assert "vélo" not in match.matched_keywords
     out = io.StringIO()
     render_explanation(match, engine, Console(file=out, width=200, color_system=None))

@@ -359,8 +359,8 @@ def test_french_reasons_say_what_the_engine_s_english_reasons_say() -> None:
     }
     checked = 0
     for fit in rank(Engine(dataset), top=5, stability=False):
-        english = list(fit.match.reasons)
-        worded = reasons(fit.match, dataset, french)
+        english = fit.to_dict()["reasons"]
+        worded = reasons(fit.match, french)
         assert [openings[e.split()[0]] for e in english] == [f.split()[0] for f in worded]
         for sentence, phrase in zip(english, worded, strict=True):
             assert re.findall(r"\d+", sentence) == re.findall(r"\d+", phrase)

@@ -108,8 +108,6 @@ class Match:
     competitors: tuple[ActorLink, ...]
     missing_themes: tuple[str, ...]
     missing_keywords: tuple[str, ...]
-    reasons: tuple[str, ...]
-    headline: str = ""  # the one-line reason that matters most, for tables
     theme_words: tuple[str, ...] = ()  # aliases of the need's themes found in its text
     matched_terms: frozenset[str] = field(default=frozenset(), compare=False)
     closest: SentencePair | None = None  # the sentences closest in meaning (explain only)
@@ -118,6 +116,8 @@ class Match:
     # key terms found through the lexicon: (key term, the form the enterprise wrote)
     keyword_equivalents: tuple[tuple[str, str], ...] = ()
     dilution: Dilution | None = None  # None: the enterprise's evidence counts in full
+    # the data's labels of the need themes linked, for sentences that name them
+    theme_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def matched_themes(self) -> tuple[str, ...]:
@@ -243,13 +243,10 @@ def build_match(scorer: Scorer, need: Need, enterprise: Enterprise, weights: Wei
         missing_themes=tuple(missing_themes),
         missing_keywords=tuple(missing_kw),
         dilution=dilution_of(scorer, j),
+        theme_labels=tuple([(link.need_theme, _label(dataset, link.need_theme)) for link in links]),
         matched_terms=frozenset([*shown, *(t for t in shared if t[0] in "@#")]),
     )
-    draft = Match(**fields, reasons=())  # what the sentences are made from
-    ordered = sorted(components, key=lambda c: (-abs(c.points), c.name))
-    return Match(
-        **fields, reasons=_reasons(draft, ordered, dataset), headline=_headline(draft, ordered)
-    )
+    return Match(**fields)
 
 
 def dilution_of(scorer: Scorer, j: int) -> Dilution | None:
@@ -427,96 +424,3 @@ def prepare_actor_links(scorer: Scorer, pairs: Iterable[tuple[int, str]]) -> Non
                 tuple(link for _, link in partners[:MAX_PARTNERS]),
                 tuple(competitors),
             )
-
-
-def dilution_reasons(dilution: Dilution | None) -> list[str]:
-    if dilution is None:
-        return []
-    out = []
-    if dilution.themes_factor < 1.0:
-        out.append(
-            f"Claims themes in {dilution.theme_families} families of the taxonomy: its themes "
-            f"count for {100 * dilution.themes_factor:.0f}%."
-        )
-    if dilution.text_factor < 1.0:
-        out.append(
-            f"Its text names {dilution.text_subjects} subjects, far more than most: words and "
-            f"key terms in common count for {100 * dilution.text_factor:.0f}%."
-        )
-    return out
-
-
-def _reasons(match: Match, ordered: Sequence[Component], dataset: Dataset) -> tuple[str, ...]:
-    """A sentence per part that weighs, strongest first, then the possible partners."""
-    reasons = []
-    for component in ordered:
-        if component.name == "themes" and match.theme_links:
-            exact = [
-                _label(dataset, link.need_theme)
-                for link in match.theme_links
-                if link.how == "exact"
-            ]
-            other = [
-                f"{_label(dataset, link.need_theme)} ({link.how})"
-                for link in match.theme_links
-                if link.how != "exact"
-            ]
-            reasons.append("Shares the need's themes: " + ", ".join([*exact, *other]) + ".")
-        elif component.name == "text" and (match.matched_words or match.lexicon_links):
-            said = ", ".join([*match.matched_words[:5], *match.lexicon_links[:2]])
-            reasons.append(f"Speaks of the same things: {said}.")
-        elif component.name == "keywords" and (match.matched_keywords or match.partial_keywords):
-            key_terms = [k for k in match.matched_keywords if k not in match.theme_words]
-            sought = len(key_terms) + len(match.missing_keywords)
-            found: list[str] = []
-            if key_terms:
-                found.append(
-                    f"finds {len(key_terms)} of the need's {sought} key terms "
-                    f"({', '.join(keyword_shown(match, k) for k in key_terms[:5])})"
-                )
-            if match.partial_keywords:
-                found.append(
-                    "shows part of "
-                    + "; ".join(partial_shown(k, ws) for k, ws in match.partial_keywords[:3])
-                )
-            if match.theme_words:
-                found.append("names its themes (" + ", ".join(match.theme_words[:3]) + ")")
-            sentence = " and ".join(found)
-            reasons.append(sentence[:1].upper() + sentence[1:] + ".")
-        elif component.name == "complementarity" and match.competitors:
-            names = ", ".join(c.name for c in match.competitors)
-            reasons.append(
-                f"Would compete with {names}, already active on the territory "
-                f"({component.points:+.1f} points)."
-            )
-    reasons.extend(dilution_reasons(match.dilution))
-    if match.partners:
-        reasons.append("Could partner with " + ", ".join(p.name for p in match.partners[:3]) + ".")
-    if not reasons:
-        reasons.append("Little in common with the need.")
-    return tuple(reasons)
-
-
-def keyword_shown(match: Match, keyword: str) -> str:
-    """A found key term, with the lexicon form the enterprise wrote when it differs."""
-    equivalent = dict(match.keyword_equivalents).get(keyword)
-    return f"{keyword} ≈ {equivalent}" if equivalent else keyword
-
-
-def partial_shown(keyword: str, found: Sequence[str]) -> str:
-    """A key term only some of whose words occur: "permis de conduire — partly: permis"."""
-    return f"{keyword} — partly: {', '.join(found)}"
-
-
-def _headline(match: Match, ordered: Sequence[Component]) -> str:
-    """A short phrase for the strongest evidence beyond the themes (which tables show)."""
-    for component in ordered:
-        if component.name == "complementarity" and match.competitors:
-            return f"duplicates {match.competitors[0].name}"
-        if component.name == "keywords" and match.matched_keywords:
-            return "key terms: " + ", ".join(match.matched_keywords[:3])
-        if component.name == "text" and (match.lexicon_links or match.matched_words):
-            return "says: " + ", ".join([*match.lexicon_links[:1], *match.matched_words[:3]])
-    if match.theme_links:
-        return "themes only"
-    return "little in common"

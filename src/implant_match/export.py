@@ -152,7 +152,7 @@ def human_rows(
         )
         row["partners"] = LIST_SEPARATOR.join(a.name for a in match.partners)
         row["competitors"] = LIST_SEPARATOR.join(a.name for a in match.competitors)
-        row["explanation"] = " ".join(reasons(match, dataset, words))
+        row["explanation"] = " ".join(reasons(match, words))
         rows.append(row)
     return rows
 

@@ -76,13 +76,22 @@ class Fit:
             ],
             "matched_words": list(match.matched_words),
             "lexicon": list(match.lexicon_links),
-            "reasons": list(match.reasons),
+            "reasons": english_reasons(match),
             "dilution": None if match.dilution is None else match.dilution.to_dict(),
             "partners": [a.actor_id for a in match.partners],
             "competitors": [a.actor_id for a in match.competitors],
             **standing_fields(ranked.standing),
             "need_extra": dict(need.extra),
         }
+
+
+def english_reasons(match: Match) -> list[str]:
+    """The reasons of a pair as the machine outputs give them: in English, whatever the
+    reader's language."""
+    from implant_match.i18n import language
+    from implant_match.wording import reasons
+
+    return reasons(match, language("en"))
 
 
 def standing_fields(standing: Standing) -> dict[str, Any]:
@@ -173,7 +182,7 @@ class Explanation:
             "partners": [_actor(a) for a in result.partners],
             "competitors": [_actor(a) for a in result.competitors],
             "dilution": None if result.dilution is None else result.dilution.to_dict(),
-            "reasons": list(result.reasons),
+            "reasons": english_reasons(result),
         }
 
 

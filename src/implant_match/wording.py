@@ -1,10 +1,10 @@
 """Output layer: the sentences people read, built in their language from a result's data.
 
 The scorer records its evidence as data (theme links, key terms, words, lexicon links,
-partners and competitors) and, for the library, a few English sentences. English output
-shows those sentences as they are; other languages build theirs here from the same data,
-one small function per kind of sentence, so that a French reader gets French written as
-a French program officer would write it, with names instead of ids.
+partners and competitors); every sentence is built here from that data, one small function
+per kind of sentence, in the reader's language: French written as a French program officer
+would write it, with names instead of ids, or English (the msgids), which is also what the
+machine outputs' ``reasons`` hold.
 """
 
 from __future__ import annotations
@@ -82,8 +82,6 @@ def _ordered(match: Match) -> list[Component]:
 
 def headline(match: Match, words: Language) -> str:
     """A short phrase for the strongest evidence beyond the themes (which tables show)."""
-    if _english(words):
-        return match.headline
     for component in _ordered(match):
         if component.name == "complementarity" and match.competitors:
             return words.gettext("duplicates {name}").format(name=match.competitors[0].name)
@@ -99,14 +97,13 @@ def headline(match: Match, words: Language) -> str:
     return words.gettext("little in common")
 
 
-def reasons(match: Match, dataset: Dataset, words: Language) -> list[str]:
-    """A sentence per part that weighs, strongest first, then the possible partners."""
-    if _english(words):
-        return list(match.reasons)
+def reasons(match: Match, words: Language) -> list[str]:
+    """A sentence per part that weighs, strongest first, then the possible partners (the
+    machine outputs' ``reasons`` are these, in English)."""
     out = []
     for component in _ordered(match):
         if component.name == "themes" and match.theme_links:
-            out.append(_themes_sentence(match, dataset, words))
+            out.append(_themes_sentence(match, words))
         elif component.name == "text" and (match.matched_words or match.lexicon_links):
             said = ", ".join([*match.matched_words[:5], *match.lexicon_links[:2]])
             out.append(words.gettext("Speaks of the same things: {words}.").format(words=said))
@@ -163,12 +160,15 @@ def dilution_sentences(match: Match, words: Language) -> list[str]:
     return out
 
 
-def _themes_sentence(match: Match, dataset: Dataset, words: Language) -> str:
+def _themes_sentence(match: Match, words: Language) -> str:
+    label = dict(match.theme_labels)
     exact = [
-        theme_label(dataset, link.need_theme) for link in match.theme_links if link.how == "exact"
+        label.get(link.need_theme, link.need_theme)
+        for link in match.theme_links
+        if link.how == "exact"
     ]
     other = [
-        f"{theme_label(dataset, link.need_theme)} ({words.gettext(_HOW_SHORT[link.how])})"
+        f"{label.get(link.need_theme, link.need_theme)} ({words.gettext(_HOW_SHORT[link.how])})"
         for link in match.theme_links
         if link.how != "exact"
     ]
