@@ -120,8 +120,9 @@ class Cohort:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """The objective's data: candidates (rows) x needs (columns)."""
+class Gains:
+    """The objective's data: what each candidate (row) brings each need (column); named
+    apart from the data problems of :mod:`implant_match.errors`."""
 
     candidates: list[str]
     needs: list[Need]
@@ -140,7 +141,7 @@ def build_problem(
     territory: str | None,
     selection: Selection | None = None,
     keep: frozenset[str] = frozenset(),
-) -> Problem:
+) -> Gains:
     """Gains of every candidate for the needs in scope; with ``selection``, the pairs it
     leaves out gain nothing and enterprises left out of every need are no candidates.
     Enterprises in ``keep`` (the selected ones, pinned) stay candidates whatever they gain."""
@@ -176,7 +177,7 @@ def build_problem(
         for i in range(len(candidates))
         if candidates[i] in keep or (i not in gone and (territory is None or gains[i].any()))
     ]
-    return Problem([candidates[i] for i in useful], needs, gains[useful])
+    return Gains([candidates[i] for i in useful], needs, gains[useful])
 
 
 def choose_cohort(
@@ -264,7 +265,7 @@ def choose_cohort(
 
 
 def near_ties(
-    problem: Problem,
+    problem: Gains,
     chosen: list[int],
     pool: list[int],
     pinned: list[int],
@@ -402,7 +403,7 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
-def _describe(problem: Problem, chosen: list[int], method: str, cover: float) -> Cohort:
+def _describe(problem: Gains, chosen: list[int], method: str, cover: float) -> Cohort:
     """Who serves which need best, what each member adds, which needs stay uncovered.
 
     Every need counts in the objective; a need is reported as served (and listed under its
