@@ -181,6 +181,27 @@ def test_heat_map_columns_put_the_promotion_first() -> None:
     assert len(uncovered) == len(cohort.uncovered)
 
 
+def test_the_promotions_near_ties_are_those_of_im_cohort() -> None:
+    names = {e.id: e.name for e in engine().dataset.enterprises}
+    report = im.report(engine(), cohort=3, tolerance=0.05)
+    cohort = im.cohort(engine(), 3, tolerance=0.05)
+    assert cohort.alternatives  # the bundled data has swaps within 5 %
+    rows = select(
+        parse(render_report(report, language("en"))).get_element_by_id("cohort-near-ties"),
+        "tbody tr",
+    )
+    shown = [[cell.text_content().strip() for cell in row] for row in rows]
+    assert [row[:2] for row in shown] == [
+        [names[a.leaves], names[a.joins]] for a in cohort.alternatives
+    ]
+    assert [float(row[2]) for row in shown] == [round(a.objective, 2) for a in cohort.alternatives]
+    assert all(0 <= float(row[3].rstrip(" %\u00a0")) <= 5 for row in shown)
+    # none within a tolerance of 0: the dossier says so
+    strict = im.report(engine(), cohort=3, tolerance=0.0)
+    page = parse(render_report(strict, language("fr")))
+    assert "Aucune" in page.get_element_by_id("cohort-near-ties").text_content()
+
+
 def test_levels_are_measured_on_the_best_candidates() -> None:
     report = im.report(engine())
     best: dict[str, float] = {}

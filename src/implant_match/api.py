@@ -201,10 +201,12 @@ def report(
     files: Iterable[SourceFile] = (),
     created: date | None = None,
     jobs: int = 1,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> Report:
     """The committee dossier of the selected needs, as data: their shortlists, the score
     levels reached, a heat map, the gaps and, with ``cohort``, a proposed promotion of that
-    size. ``implant_match.dossier_html.render_report(report, language)`` makes it HTML."""
+    size and its near-ties within ``tolerance`` (a share of the objective).
+    ``implant_match.dossier_html.render_report(report, language)`` makes it HTML."""
     options = rank_options(
         need=need,
         territory=territory,
@@ -221,4 +223,5 @@ def report(
         files=tuple(files),
         created=created,
         jobs=jobs,
+        tolerance=tolerance,
     )

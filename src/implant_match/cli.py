@@ -244,6 +244,18 @@ JobsOpt = Annotated[
         show_default=False,
     ),
 ]
+ToleranceOpt = Annotated[
+    float,
+    typer.Option(
+        "--tolerance",
+        min=0,
+        max=100,
+        help=N_(
+            "List the cohorts differing by one member whose objective is within this "
+            "many percent of the best."
+        ),
+    ),
+]
 
 SemanticOpt = Annotated[
     bool,
@@ -865,6 +877,7 @@ def report(
     exclude: ExcludeOpt = None,
     include: IncludeOpt = None,
     keep_present: KeepPresentOpt = False,
+    tolerance: ToleranceOpt = 1.0,
     lang: LangOpt = None,
     semantic: SemanticOpt = True,
     model: ModelOpt = None,
@@ -913,6 +926,7 @@ def report(
         cohort_size=cohort_size,
         files=data_files(needs, enterprises, lexicon),
         jobs=workers,
+        tolerance=tolerance / 100.0,
     )
     write_report(render_report(dossier, words), path)
     count = len(dossier.sections)
@@ -1354,18 +1368,7 @@ def cohort(
     model: ModelOpt = None,
     decisions: DecisionsOpt = None,
     keep_present: KeepPresentOpt = False,
-    tolerance: Annotated[
-        float,
-        typer.Option(
-            "--tolerance",
-            min=0,
-            max=100,
-            help=N_(
-                "List the cohorts differing by one member whose objective is within this "
-                "many percent of the best."
-            ),
-        ),
-    ] = 1.0,
+    tolerance: ToleranceOpt = 1.0,
 ) -> None:
     """Choose the K enterprises (a promotion) that together serve the needs best."""
     words = _words(lang)  # a bad --lang is a usage error before any work

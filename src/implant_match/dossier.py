@@ -25,7 +25,13 @@ from implant_match import __version__
 from implant_match.explanation import Match
 from implant_match.gap_report import DEFAULT_THRESHOLD, GapReport, NeedGap, ThemeGap, find_gaps
 from implant_match.models import Enterprise, Need, Territory, Theme
-from implant_match.promotion import DEFAULT_COVER, Chosen, Cohort, choose_cohort
+from implant_match.promotion import (
+    DEFAULT_COVER,
+    DEFAULT_TOLERANCE,
+    Chosen,
+    Cohort,
+    choose_cohort,
+)
 from implant_match.ranking import Engine, NeedShortlist, RankedMatch, RankOptions
 from implant_match.weights import PARTS
 
@@ -108,12 +114,22 @@ class Member:
 
 
 @dataclass(frozen=True)
+class NearTie:
+    """Another promotion within the tolerance of the best: one member swapped."""
+
+    leaves: Enterprise
+    joins: Enterprise
+    objective: float
+
+
+@dataclass(frozen=True)
 class Promotion:
     """The proposed promotion (``im.cohort``) with names instead of ids."""
 
     cohort: Cohort
     members: tuple[Member, ...]
     uncovered: tuple[Need, ...]
+    near_ties: tuple[NearTie, ...] = ()  # best first, within ``cohort.tolerance``
 
 
 @dataclass(frozen=True)
@@ -197,9 +213,11 @@ def build_report(
     gap_threshold: float = DEFAULT_THRESHOLD,
     cover_threshold: float = DEFAULT_COVER,
     heatmap_columns: int = HEATMAP_COLUMNS,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> Report:
     """The dossier of the needs ``options`` select (``options.enterprise`` is not a
-    dossier's view and is ignored), with a promotion of ``cohort_size`` when given."""
+    dossier's view and is ignored), with a promotion of ``cohort_size`` when given and its
+    near-ties within ``tolerance`` (a share of its objective)."""
     from dataclasses import replace
 
     from implant_match.session import with_meaning
@@ -231,7 +249,7 @@ def build_report(
     )
     promotion = None
     if cohort_size is not None:
-        promotion = _promotion(engine, options, cohort_size, cover_threshold, needs)
+        promotion = _promotion(engine, options, cohort_size, cover_threshold, needs, tolerance)
     heatmap = heat_map(engine, options, items, promotion, heatmap_columns)
     named = {c.enterprise for s in sections for c in s.cards} | set(heatmap.enterprises)
     named |= {dataset.enterprise_by_id[g.best.enterprise_id] for g in gaps.needs if g.best}
@@ -320,10 +338,18 @@ def _promotion(
     size: int,
     cover_threshold: float,
     needs: Sequence[Need],
+    tolerance: float,
 ) -> Promotion:
     dataset = engine.dataset
     cohort = choose_cohort(
-        engine, size, options.weights, options.territory, cover_threshold=cover_threshold
+        engine,
+        size,
+        options.weights,
+        options.territory,
+        exclude=options.selection.exclude,  # left out of the dossier, left out of it
+        cover_threshold=cover_threshold,
+        keep_present=options.selection.keep_present,
+        tolerance=tolerance,
     )
     members = tuple(
         Member(
@@ -333,7 +359,17 @@ def _promotion(
         )
         for chosen in cohort.enterprises
     )
-    return Promotion(cohort, members, tuple(dataset.need_by_id[n] for n in cohort.uncovered))
+    near_ties = tuple(
+        NearTie(
+            dataset.enterprise_by_id[tie.leaves],
+            dataset.enterprise_by_id[tie.joins],
+            tie.objective,
+        )
+        for tie in cohort.alternatives
+    )
+    return Promotion(
+        cohort, members, tuple(dataset.need_by_id[n] for n in cohort.uncovered), near_ties
+    )
 
 
 def heat_map(
