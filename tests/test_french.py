@@ -418,7 +418,7 @@ def test_a_usage_error_is_english_on_request(args: list[str], env: dict[str, str
         ),
         (["rank", "--top"], "L’option «\u00a0--top\u00a0» attend une valeur."),
         (["cohort"], "Option obligatoire manquante\u00a0: «\u00a0--size\u00a0»."),
-        (["explain", "a"], "Argument obligatoire manquant\u00a0: «\u00a0need\u00a0»."),
+        (["explain", "a"], "Argument obligatoire manquant\u00a0: «\u00a0BESOIN\u00a0»."),
         (["explain", "a", "b", "c"], "Argument(s) en trop\u00a0: c"),
     ],
 )
@@ -437,6 +437,9 @@ def test_help_is_french_with_readable_value_names() -> None:
     assert not re.search(r"<(str|path|int range|float range|list\[\w+\])>", text), text
     _, top = _usage_run(["--help"], NO_LOCALE)
     assert "COMMANDE [ARGUMENTS]..." in top
+    _, explain = _usage_run(["explain", "--help"], NO_LOCALE)
+    assert "implant-match explain [OPTIONS] {ENTREPRISE} {BESOIN}" in explain
+    assert "ENTREPRISE <texte>" in explain and "<str>" not in explain
 
 
 def test_help_is_english_on_request() -> None:

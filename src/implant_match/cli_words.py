@@ -50,6 +50,18 @@ _VALUE_NAMES = {
     "str": N_("<text>"),
 }
 
+# Names of the commands' arguments in usage lines and --help (typer's own are the
+# parameters' names between braces: {enterprise} {need}).
+_ARGUMENT_NAMES = {
+    "enterprise": N_("ENTERPRISE"),
+    "need": N_("NEED"),
+    "path": N_("FILE"),
+    "kind": N_("KIND"),
+    "word": N_("WORD"),
+    "folder": N_("FOLDER"),
+    "spreadsheet": N_("SPREADSHEET"),
+}
+
 # click's usage errors that carry only their English sentence: the sentence as a pattern,
 # and the template it is said again with (values quoted the reader's way).
 _SENTENCES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -123,13 +135,31 @@ def localise_help(command: Any, code: str) -> Any:
             if isinstance(item, typer.core.TyperOption) and _original(item, "metavar") is None:
                 name = _value_name(item)
                 item.metavar = spoken.gettext(name) if name else None
+            if isinstance(item, typer.core.TyperArgument):
+                _name_argument(item, spoken)
         todo.extend(getattr(current, "commands", {}).values())  # a group's subcommands
     return command
 
 
-def _value_name(option: typer.core.TyperOption) -> str | None:
-    """``<path>``, ``<integer>``...: the value an option takes, None to keep typer's."""
-    if option.is_flag or option.count:
+def _name_argument(argument: typer.core.TyperArgument, spoken: Language) -> None:
+    """An argument's name (``ENTREPRISE``) and value (``<texte>``) in the reader's words."""
+    name = _ARGUMENT_NAMES.get(argument.name or "")
+    if name is not None:
+        argument.metavar = spoken.gettext(name)
+    value = _value_name(argument)
+    if value is not None:
+        shown = spoken.gettext(value)
+
+        def display(ctx: Any = None) -> str:
+            return shown
+
+        # typer shows an argument's value as its type's name (<str>); this one instead
+        argument.display_type_rich = display  # type: ignore[method-assign]
+
+
+def _value_name(option: typer.core.TyperOption | typer.core.TyperArgument) -> str | None:
+    """``<path>``, ``<integer>``...: the value a parameter takes, None to keep typer's."""
+    if getattr(option, "is_flag", False) or getattr(option, "count", False):
         return None
     descriptor = option.type_descriptor
     if descriptor.is_choice:
@@ -261,6 +291,8 @@ def _names(error: click_errors.BadParameter, said: Language) -> str:
         return " / ".join(_quoted(h.strip("'"), said) for h in hints)
     if param is None:
         return ""
+    if isinstance(param, typer.core.TyperArgument) and param.metavar:
+        return _quoted(param.metavar, said)  # as --help names it
     names = list(getattr(param, "opts", None) or [param.name or ""])
     return " / ".join(_quoted(n, said) for n in names)
 
