@@ -1077,7 +1077,7 @@ def lexicon_command(
         table.add_row(
             group.id,
             group.canonical,
-            ", ".join([*group.acronyms, *group.case_sensitive]),
+            ", ".join(dict.fromkeys([*group.acronyms, *group.case_sensitive])),
             ", ".join(group.terms),
         )
     console = _console()
