@@ -154,6 +154,45 @@ def test_acronym_keyword_found_through_the_lexicon(tmp_path: Path) -> None:
     assert "QPV" in match.matched_keywords
 
 
+@pytest.mark.parametrize(
+    ("key_term", "text"),
+    [
+        # VAE is also a vélo à assistance électrique, CRA a centre de ressources autisme
+        ("validation des acquis de l'expérience", "Location de VAE pour aller au travail."),
+        ("centre de rétention administrative", "Bilans au CRA pour les enfants autistes."),
+    ],
+)
+def test_an_acronym_with_two_meanings_in_the_field_proves_neither(key_term: str, text: str) -> None:
+    needs = needs_document(
+        needs=[
+            {
+                "id": "besoin",
+                "territory": "lyon",
+                "title": "Besoin",
+                "themes": ["mobilites"],
+                "description": "Un besoin du territoire.",
+                "keywords": [key_term],
+            }
+        ]
+    )
+    ents = enterprises_document(
+        [
+            {
+                "id": "candidate",
+                "name": "Candidate",
+                "origin": "Paris",
+                "themes": ["mobilites"],
+                "description": text,
+            }
+        ]
+    )
+    match = Engine(make_dataset(needs=needs, enterprises=ents)).match(
+        "besoin", "candidate", Weights()
+    )
+    assert key_term not in match.matched_keywords
+    assert match.lexicon_links == () and match.keyword_equivalents == ()
+
+
 def test_shipped_lexicon_is_broad_and_clean() -> None:
     lexicon = load_lexicon()
     assert len(lexicon.groups) >= 150
