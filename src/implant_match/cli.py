@@ -145,6 +145,7 @@ DecisionsOpt = Annotated[
             "The committee's decisions file [default: decisions.yaml beside the needs file, if any]"
         ),
         show_default=False,
+        readable=False,  # an unreadable file: the loader says so, with exit 1
     ),
 ]
 ExcludeOpt = Annotated[
@@ -849,7 +850,9 @@ REPORT_SUFFIXES = (".html", ".htm")
 def report(
     path: Annotated[
         Path,
-        typer.Argument(help=N_("Output file (.html): open it in a browser, print it to PDF.")),
+        typer.Argument(
+            help=N_("Output file (.html): open it in a browser, print it to PDF."), readable=False
+        ),
     ],
     needs: NeedsOpt = None,
     enterprises: EnterprisesOpt = None,
@@ -1121,10 +1124,18 @@ def init(
 def import_command(
     spreadsheet: Annotated[
         Path,
-        typer.Argument(help=N_("Spreadsheet of candidates: .xlsx, or .csv (excel-fr or rfc4180).")),
+        typer.Argument(
+            help=N_("Spreadsheet of candidates: .xlsx, or .csv (excel-fr or rfc4180)."),
+            readable=False,  # an unreadable file: the reader says so, with exit 1
+        ),
     ],
     to: Annotated[
-        Path, typer.Option("--to", help=N_("Candidate file to write, e.g. data/enterprises.yaml."))
+        Path,
+        typer.Option(
+            "--to",
+            help=N_("Candidate file to write, e.g. data/enterprises.yaml."),
+            readable=False,
+        ),
     ],
     needs: Annotated[
         Path | None,
@@ -1136,6 +1147,7 @@ def import_command(
                 "any territory id]"
             ),
             show_default=False,
+            readable=False,
         ),
     ] = None,
     merge: Annotated[
@@ -1188,7 +1200,10 @@ def themes_command(
     needs: Annotated[
         Path | None,
         typer.Option(
-            "--needs", help=N_("Also show the themes this needs.yaml adds."), show_default=False
+            "--needs",
+            help=N_("Also show the themes this needs.yaml adds."),
+            show_default=False,
+            readable=False,
         ),
     ] = None,
     output: Annotated[

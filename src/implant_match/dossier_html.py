@@ -184,7 +184,7 @@ def evidence(card: Card) -> Evidence:
 def write_report(html: str, path: Path) -> int:
     """Write ``html`` to ``path`` atomically (a reader never sees half a file); return
     the bytes written."""
-    from implant_match.export import atomic_destination
+    from implant_match.files import atomic_destination
 
     data = html.encode("utf-8")
     with atomic_destination(path) as stream:

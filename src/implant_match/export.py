@@ -10,13 +10,12 @@ formula is neutralised (OWASP "CSV injection", CWE-1236).
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -24,7 +23,8 @@ from typing import IO, Any, Protocol
 import orjson
 
 from implant_match.dataset import Dataset
-from implant_match.errors import ExportError, UsageError
+from implant_match.errors import UsageError
+from implant_match.files import atomic_destination, check_destination
 from implant_match.i18n import N_, Language
 from implant_match.ranking import Shortlist
 from implant_match.results import fits
@@ -363,7 +363,38 @@ class XlsxExporter:
         about.column_dimensions["A"].width = 24
         about.column_dimensions["B"].width = 90
         about.column_dimensions["C"].width = 18
-        book.save(destination)
+        # built in memory, then written in one piece: a failing disk then fails the one
+        # write, and no half-closed zip archive is left to complain when collected
+        whole = io.BytesIO()
+        _save(book, whole)
+        destination.write(whole.getvalue())
+
+
+def _save(book: Any, out: IO[bytes]) -> None:
+    """``book.save(out)``, a failure to write openpyxl's temporary files (one per sheet,
+    on disk) being an :class:`OSError` like any other. Through lxml such a failure is a
+    ``SerialisationError`` naming the errno (``IO_ENOSPC``), and the sheet writers it
+    leaves half closed complain when collected: they are collected here, quietly."""
+    import gc
+
+    failed = None
+    try:
+        book.save(out)
+    except Exception as exc:
+        reason = str(exc)
+        if not (type(exc).__name__ == "SerialisationError" and reason.startswith("IO_")):
+            raise
+        failed = reason
+    if failed is None:
+        return
+    code = getattr(errno, failed.removeprefix("IO_"), errno.EIO)
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()  # the failed writers, referenced from no frame any more
+    finally:
+        sys.unraisablehook = previous
+    raise OSError(code, os.strerror(code))
 
 
 EXPORTERS: dict[str, Callable[[], Exporter]] = {
@@ -413,11 +444,7 @@ def json_array(pieces: list[str]) -> list[str]:
 def exporter_for(path: str) -> Exporter:
     if path == "-":
         return CsvExporter()
-    if Path(path).is_dir():
-        raise ExportError(
-            N_("{path}: is a folder; give a file name such as {path}/shortlist.csv"),
-            params={"path": path},
-        )
+    check_destination(Path(path))  # a folder, a device: said before the format
     suffix = Path(path).suffix.lower()
     if suffix not in EXPORTERS:
         raise UsageError(
@@ -426,123 +453,6 @@ def exporter_for(path: str) -> Exporter:
             params={"path": path, "choices": ", ".join(EXPORTERS)},
         )
     return EXPORTERS[suffix]()
-
-
-PART_SUFFIX = ".part"
-
-
-@contextmanager
-def atomic_destination(path: Path) -> Iterator[IO[bytes]]:
-    """A file beside ``path`` that replaces it only once fully written.
-
-    A symbolic link is written through: its target is replaced (atomically, beside the
-    target) and the link stays a link. A target that is not a regular file (a device such
-    as ``/dev/full``, a pipe) is refused: it cannot be replaced atomically, and must never
-    become a regular file. Temporary files are named ``.NAME.PID.XXXXXXXX.part``; those
-    of a run that no longer exists (killed with SIGKILL) are removed by the next export.
-    """
-    shown = path
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
-    if path.is_dir():
-        raise ExportError(
-            N_("{path}: is a folder; give a file name such as {path}/shortlist.csv"),
-            params={"path": shown},
-        )
-    if path.exists() and not path.is_file():
-        what = (
-            N_(
-                "{path}: cannot export here: a link to {target}, which is not a regular file "
-                "(a device or a pipe); give a file name, or '-' for standard output"
-            )
-            if shown != path
-            else N_(
-                "{path}: cannot export here: it is not a regular file (a device or a pipe); "
-                "give a file name, or '-' for standard output"
-            )
-        )
-        raise ExportError(what, params={"path": shown, "target": path})
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        what = (
-            N_("{path}: folder '{folder}' is a file, not a folder")
-            if folder.exists()
-            else N_("{path}: folder '{folder}' does not exist")
-        )
-        raise ExportError(what, params={"path": shown, "folder": folder})
-    remove_stale_parts(path)
-    try:
-        handle, temp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.{os.getpid()}.", suffix=PART_SUFFIX, dir=folder
-        )
-    except OSError as exc:
-        raise ExportError(
-            N_("{path}: cannot write here ({reason})"),
-            params={"path": shown, "reason": exc.strerror},
-        ) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        if path.exists() and not os.access(path, os.W_OK):
-            raise ExportError(N_("{path}: permission denied"), params={"path": shown})
-        # mkstemp makes 0600 files: give the export the mode any new file would get (or
-        # keep the mode of the file it replaces)
-        os.chmod(temp_name, _mode_for(path))
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
-def remove_stale_parts(path: Path) -> list[Path]:
-    """Remove the temporary files of earlier exports to ``path`` whose process is gone.
-
-    Only names of this module's pattern (``.NAME.PID.XXXXXXXX.part``), owned by this user,
-    whose process no longer runs: an export still writing keeps its file.
-    """
-    removed: list[Path] = []
-    folder = path.parent if str(path.parent) else Path(".")
-    prefix = f".{path.name}."
-    try:
-        candidates = [p for p in folder.iterdir() if p.name.startswith(prefix)]
-    except OSError:
-        return removed
-    for candidate in candidates:
-        pid, dot, rest = candidate.name[len(prefix) :].partition(".")
-        random = rest[: -len(PART_SUFFIX)]
-        if not (dot and pid.isdigit() and rest.endswith(PART_SUFFIX) and "." not in random):
-            continue
-        try:
-            mine = not hasattr(os, "getuid") or candidate.lstat().st_uid == os.getuid()
-            if not mine or _running(int(pid)):
-                continue
-            candidate.unlink()
-            removed.append(candidate)
-        except OSError:
-            continue
-    return removed
-
-
-def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: running
-        return True
-    return True
-
-
-def _mode_for(path: Path) -> int:
-    if path.exists():
-        return path.stat().st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def export(
@@ -580,16 +490,6 @@ def export(
         exporter.write(rows, sys.stdout.buffer, context)
         sys.stdout.buffer.flush()
         return len(rows)
-    try:
-        with atomic_destination(Path(path)) as stream:
-            exporter.write(rows, stream, context)
-    except PermissionError as exc:
-        raise ExportError(
-            N_("{path}: permission denied ({reason})"),
-            params={"path": path, "reason": exc.strerror},
-        ) from None
-    except OSError as exc:
-        raise ExportError(
-            N_("{path}: cannot write ({reason})"), params={"path": path, "reason": exc.strerror}
-        ) from None
+    with atomic_destination(Path(path)) as stream:
+        exporter.write(rows, stream, context)
     return len(rows)

@@ -259,7 +259,7 @@ def display_path(path: Path) -> str:
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere; a symbolic link loop
         return str(path)
 
 

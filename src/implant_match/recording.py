@@ -10,8 +10,6 @@ keeping the file's mode. A missing file is created with a commented header.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,9 @@ from pydantic import ValidationError
 
 from implant_match.dataset import Dataset
 from implant_match.decisions import Decision, validate_decisions
-from implant_match.errors import DataError, ExportError, UnknownIdError, UsageError, suggestion
-from implant_match.loading import parse_document
+from implant_match.errors import DataError, Problem, UnknownIdError, UsageError, suggestion
+from implant_match.files import write_text
+from implant_match.loading import decode, parse_document, read_bytes
 from implant_match.messages import N_
 
 HEADER = """\
@@ -116,10 +115,10 @@ def record_decision(
         raise UsageError(f"--{name}: {first['msg']}") from None
     created = not path.exists()
     text = HEADER if created else _read(path)
-    yaml = _yaml(text)
-    document = yaml.load(text)
     if not created:
         _check(text, path, dataset)  # never edit a file that is already broken
+    yaml = _yaml(text)
+    document = _round_trip(yaml, text, path)
     entries = document.get("decisions")
     if entries is None:
         from ruamel.yaml.comments import CommentedSeq
@@ -148,17 +147,38 @@ def record_decision(
     yaml.dump(document, out)
     written = out.getvalue()
     _check(written, path, dataset)
-    _write_atomically(path, written)
+    write_text(path, written)
     return Recorded(decision, path, created, index is None)
 
 
 def _read(path: Path) -> str:
+    """The file's text, read as every data file is: size limit, folders and devices
+    refused, UTF-16 and stray bytes reported at their line."""
+    name = str(path)
+    text = decode(read_bytes(path, name), name)
+    return text.removeprefix("\ufeff")
+
+
+def _round_trip(yaml: Any, text: str, path: Path) -> Any:
+    """``text`` loaded for editing (checked first, so this only fails on what the round-trip
+    loader reads differently: said as a problem of the file, never a crash)."""
+    from ruamel.yaml.error import YAMLError
+
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExportError(
-            N_("{path}: cannot read ({reason})"), params={"path": path, "reason": exc}
-        ) from None
+        return yaml.load(text)
+    except (YAMLError, ValueError, TypeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        problem = Problem(
+            str(path),
+            line,
+            column,
+            "error",
+            N_("cannot be edited in place ({reason})"),
+            N_("fix the file by hand, or name another one with --decisions"),
+            {"reason": str(exc).splitlines()[0] if str(exc) else type(exc).__name__},
+        )
+        raise DataError([problem]) from None
 
 
 def _yaml(text: str) -> Any:
@@ -239,41 +259,3 @@ def _check(text: str, path: Path, dataset: Dataset) -> None:
     )
     if found is None:
         raise DataError(problems)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` at once (a temporary file in the same folder, then
-    ``os.replace``), keeping the file's mode (a new file gets the umask's)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(
-            N_("{path}: folder '{folder}' does not exist"), params={"path": path, "folder": folder}
-        )
-    if path.exists():
-        mode = path.stat().st_mode & 0o7777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise ExportError(
-            N_("{path}: cannot write here ({reason})"),
-            params={"path": path, "reason": exc.strerror},
-        ) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except OSError as exc:
-        Path(temp_name).unlink(missing_ok=True)
-        raise ExportError(
-            N_("{path}: cannot write ({reason})"), params={"path": path, "reason": exc.strerror}
-        ) from None
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

@@ -442,7 +442,7 @@ def import_spreadsheet(
     named as in the shipped taxonomy or in ``needs``; target territories must be those
     of ``needs`` when it is given.
     """
-    from implant_match.starter import write_atomically
+    from implant_match.files import write_text
 
     if target.exists() and not merge:
         raise ExistingTargetError(target)
@@ -453,12 +453,7 @@ def import_spreadsheet(
         raise DataError(imported.problems)
     existing, header = _existing(target) if target.exists() else ([], "")
     records, added, replaced = merge_records(existing, imported.records)
-    try:
-        write_atomically(target, enterprises_yaml(records, header))
-    except OSError as exc:
-        from implant_match.errors import ExportError
-
-        raise ExportError(f"{target}: cannot write ({exc.strerror})") from None
+    write_text(target, enterprises_yaml(records, header))
     return ImportOutcome(imported, target, len(records), added, replaced)
 
 

@@ -8,8 +8,7 @@ written then.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import contextlib
 from pathlib import Path
 
 from implant_match.errors import ExportError
@@ -107,42 +106,36 @@ class ExistingFileError(ExportError):
 
 
 def write_starter(folder: Path) -> list[Path]:
-    """Write the starter files into ``folder`` (created if needed) and return them;
-    :class:`ExistingFileError` (nothing written) when one of them exists."""
+    """Write the starter files into ``folder`` (created if needed) and return them, all or
+    none: :class:`ExistingFileError` when one of them exists, and a failure to write (a
+    full disk) removes the files and folders this call made before it is raised."""
+    from implant_match.files import write_text
+
     files = starter_files(folder)
     for path in files:
         if path.exists():
             raise ExistingFileError(path)
-    written = []
-    for path, text in files.items():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, text)
-        except OSError as exc:
-            raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
-        written.append(path)
-    return written
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file renamed over it, so a
-    reader never sees half a file."""
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    made: list[Path] = []  # folders and files this call created, in creation order
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes 0600 files: keep the replaced file's mode, or a new file's
-        os.chmod(name, path.stat().st_mode & 0o7777 if path.exists() else _new_file_mode())
-        os.replace(name, path)
+        for path, text in files.items():
+            for parent in reversed([path.parent, *path.parent.parents]):
+                if not parent.exists():
+                    try:
+                        parent.mkdir()
+                    except OSError as exc:
+                        raise ExportError(
+                            N_("{path}: cannot write ({reason})"),
+                            params={"path": parent, "reason": exc.strerror},
+                        ) from None
+                    made.append(parent)
+            write_text(path, text)
+            made.append(path)
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        for created in reversed(made):
+            with contextlib.suppress(OSError):  # leave what cannot be removed
+                if created.is_file():
+                    created.unlink()
+                else:
+                    created.rmdir()
         raise
-
-
-def _new_file_mode() -> int:
-    """The mode a newly created file gets under the current umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return list(files)
