@@ -119,7 +119,10 @@ def write_starter(folder: Path) -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, text)
         except OSError as exc:
-            raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
+            raise ExportError(
+                N_("{path}: cannot write ({reason})"),
+                params={"path": path, "reason": exc.strerror},
+            ) from None
         written.append(path)
     return written
 
