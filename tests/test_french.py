@@ -12,6 +12,9 @@ import io
 import json
 import os
 import re
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -473,3 +476,363 @@ def test_problems_once_built_with_f_strings_are_worded_in_french() -> None:
     with pytest.raises(UsageError) as model:
         load_embedder("nowhere/model")
     assert model.value.text(french).startswith("modèle de sens inconnu «\u00a0nowhere/model\u00a0»")
+
+
+# -- faults once said in English whatever the language ---------------------------------
+
+
+def _said(args: list[str], lang: str | None = None) -> tuple[int, str]:
+    """Exit code and stderr of a run in French by default (no locale), or in ``lang``."""
+    env = {**NO_LOCALE, "IMPLANT_MATCH_LANG": lang, "IMPLANT_MATCH_CACHE": "off"}
+    result = CliRunner().invoke(app, args, env={**BASE, **env})
+    return result.exit_code, result.stderr
+
+
+def _csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+IMPORT_HEADER = "Nom;Description;Thèmes;Origine;Création\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "french", "english"),
+    [
+        (
+            "values.csv",
+            IMPORT_HEADER + "X;desc;zzz-inconnu;Lyon;deux mille\n",
+            [
+                "thème inconnu «\u00a0zzz-inconnu\u00a0» (`implant-match themes MOT` liste",
+                "création\u00a0: «\u00a0deux mille\u00a0» n’est pas une année (quatre chiffres)",
+            ],
+            [
+                "unknown theme 'zzz-inconnu' (`implant-match themes WORD` lists the themes)",
+                "founded: 'deux mille' is not a year (four digits)",
+            ],
+        ),
+        ("empty.csv", "", ["erreur\u00a0: le tableur est vide"], ["the spreadsheet is empty"]),
+        (
+            "columns.csv",
+            "Nom;Couleur\nA;b\n",
+            [
+                "aucune colonne pour «\u00a0origin\u00a0» (ajoutez une colonne intitulée "
+                "«\u00a0origine\u00a0»",
+                "la colonne «\u00a0Couleur\u00a0» ne correspond à aucun champ\u00a0: elle est "
+                "ignorée (nommez-la",
+            ],
+            [
+                "no column for 'origin' (add a column headed 'origine' (or 'origin'))",
+                "column 'Couleur' matches no field: it is left out (name it one of: id, nom,",
+            ],
+        ),
+        (
+            "twice.csv",
+            "Nom;Name;Description;Thèmes;Origine\nA;A;d;velo;Lyon\n",
+            ["la colonne «\u00a0Name\u00a0» donne «\u00a0name\u00a0» une deuxième fois"],
+            ["column 'Name' gives 'name' a second time (column 1 already does)"],
+        ),
+    ],
+)
+def test_import_problems_are_french_by_default(
+    tmp_path: Path, name: str, content: str, french: list[str], english: list[str]
+) -> None:
+    source = _csv(tmp_path / name, content)
+    code, err = _said(["import", str(source), "--to", str(tmp_path / "out.yaml")])
+    assert code == 1, err
+    assert all(text in err for text in french), err
+    # the data's own words (columns, field names, a command) are quoted
+    shown = re.sub(r"«[^»]*»|`[^`]*`|titres\u00a0: .*\)", "", err.replace(str(tmp_path), ""))
+    assert english_in(shown) == [], err
+    code, err = _said(["import", str(source), "--to", str(tmp_path / "out.yaml"), "--lang", "en"])
+    assert code == 1 and all(text in err for text in english), err
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_import_refusals_are_french_by_default(tmp_path: Path) -> None:
+    good = _csv(tmp_path / "good.csv", IMPORT_HEADER + "A;Des repas;alimentation;Lyon;2016\n")
+    target = tmp_path / "out.yaml"
+    assert _said(["import", str(good), "--to", str(target)])[0] == 0
+    code, err = _said(["import", str(good), "--to", str(target)])
+    assert code == 1 and "existe déjà\u00a0: rien n’a été écrit (ajoutez --merge" in err, err
+    other = tmp_path / "list.zero"
+    other.write_text("x")
+    code, err = _said(["import", str(other), "--to", str(tmp_path / "o.yaml")])
+    assert code == 2, err
+    assert "impossible d’importer un fichier «\u00a0.zero\u00a0» (enregistrez le tableur" in err
+    code, err = _said(["import", str(good), "--to", str(tmp_path / "no" / "o.yaml")])
+    assert code == 1 and "o.yaml\u00a0: le dossier" in err and "n’existe pas" in err, err
+    _, english = _said(["import", str(good), "--to", str(target), "--lang", "en"])
+    assert "already exists: nothing was written (pass --merge" in english
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [("utf-16", "UTF-16"), ("utf-32", "UTF-32"), ("utf-16-le", "UTF-16")],
+    ids=["utf-16", "utf-32", "utf-16 without BOM"],
+)
+def test_a_csv_not_in_utf8_is_refused_with_how_to_save_it(
+    tmp_path: Path, encoding: str, name: str
+) -> None:
+    source = _csv(tmp_path / "c.csv", IMPORT_HEADER + "A;d;velo;Lyon;2016\n", encoding)
+    target = tmp_path / "out.yaml"
+    code, err = _said(["import", str(source), "--to", str(target)])
+    assert code == 1 and not target.exists()
+    said = "le fichier contient des octets NUL" if "le" in encoding else f"encodé en {name}"
+    assert said in err and "enregistrez-le en «\u00a0CSV UTF-8\u00a0»" in err, err
+    assert "colonne" not in err  # not read as garbage headers
+    code, err = _said(["import", str(source), "--to", str(target), "--lang", "en"])
+    assert code == 1 and "not UTF-8 (save it as 'CSV UTF-8'" in err, err
+
+
+def test_a_csv_in_windows_1252_is_still_read_but_other_bytes_are_refused(tmp_path: Path) -> None:
+    """French Excel's plain CSV is Windows-1252: read as before; bytes that are neither
+    UTF-8 nor Windows-1252 say how to save the file instead of being read as garbage."""
+    row = "A;Des repas;alimentation;Lyon;2016\n"
+    latin = _csv(tmp_path / "latin.csv", IMPORT_HEADER + row, "cp1252")
+    assert _said(["import", str(latin), "--to", str(tmp_path / "a.yaml")])[0] == 0
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes((IMPORT_HEADER + row).encode("cp1252") + b"B;\x81\x01;x;y;\n")
+    code, err = _said(["import", str(broken), "--to", str(tmp_path / "b.yaml")])
+    assert code == 1 and "n’est pas en UTF-8 valide (octet 0xe8)" in err, err
+
+
+def test_decide_s_refusals_are_french_by_default(tmp_path: Path) -> None:
+    shutil.copy(NEEDS, tmp_path / "needs.yaml")
+    shutil.copy(ENTERPRISES, tmp_path / "enterprises.yaml")
+    data = [
+        "--needs",
+        str(tmp_path / "needs.yaml"),
+        "--enterprises",
+        str(tmp_path / "enterprises.yaml"),
+    ]
+    code, err = _said(["decide", "unir", "--status", "bogus", *data])
+    assert code == 2 and err.startswith(
+        "erreur\u00a0: --status\u00a0: «\u00a0bogus\u00a0» n’est pas un statut\u00a0;"
+    ), err
+    code, err = _said(["decide", "unir", "--status", "retenue", "--date", "2024-13-45", *data])
+    assert code == 2, err
+    assert "--date\u00a0: «\u00a02024-13-45\u00a0» n’est pas une date du calendrier" in err
+    code, err = _said(["decide", "unir", "--status", "bogus", *data, "--lang", "en"])
+    assert "--status: 'bogus' is not a status; expected shortlisted" in err
+    code, err = _said(["decide", "unir", *data])
+    assert code == 2 and "--status est obligatoire" in err, err
+    assert not (tmp_path / "decisions.yaml").exists()
+
+
+def test_a_decisions_file_s_problems_are_french_by_default(tmp_path: Path) -> None:
+    shutil.copy(NEEDS, tmp_path / "needs.yaml")
+    shutil.copy(ENTERPRISES, tmp_path / "enterprises.yaml")
+    (tmp_path / "decisions.yaml").write_text(
+        "schema_version: 1\ndecisions:\n"
+        "  - enterprise: unir\n    status: peut-etre\n"
+        "  - enterprise: unir\n    need: formation-francais-refugies-lyon\n"
+        "    status: retenue\n    date: 2024-01-02\n"
+    )
+    data = [
+        "--needs",
+        str(tmp_path / "needs.yaml"),
+        "--enterprises",
+        str(tmp_path / "enterprises.yaml"),
+    ]
+    _, out, _ = run(["validate", *data], {**NO_LOCALE, "IMPLANT_MATCH_CACHE": "off"})
+    assert "status\u00a0: «\u00a0peut-etre\u00a0» n’est pas un statut" in out, out
+    assert "est lu comme une date par les outils YAML 1.1" in out, out
+    lines = [line.replace(str(tmp_path), "") for line in out.splitlines() if "decisions" in line]
+    assert english_in(re.sub(r"\(ou [^)]*\)|date: \"[^\"]*\"", "", " ".join(lines))) == []
+    _, english, _ = run(["validate", *data, "--lang", "en"], NO_LOCALE)
+    assert "unquoted '2024-01-02' is read as a date by YAML 1.1 tools" in english
+
+
+@pytest.mark.parametrize(
+    ("args", "french", "english"),
+    [
+        (
+            ["--weight", "themes=-1"],
+            "--weight themes\u00a0: la valeur doit être supérieure ou égale à 0",
+            "--weight themes: input should be greater than or equal to 0",
+        ),
+        (
+            ["--weight", "themes=nan"],
+            "--weight themes\u00a0: la valeur doit être un nombre fini",
+            "--weight themes: input should be a finite number",
+        ),
+        (
+            ["--weight", "complementarity=2"],
+            "--weight complementarity\u00a0: la valeur doit être inférieure ou égale à 1",
+            "--weight complementarity: input should be less than or equal to 1",
+        ),
+    ],
+)
+def test_bad_weights_are_said_in_french(args: list[str], french: str, english: str) -> None:
+    code, err = _said(["rank", *args, *DATA_ARGS])
+    assert code == 2 and french in err, err
+    code, err = _said(["rank", *args, *DATA_ARGS, "--lang", "en"])
+    assert code == 2 and english in err, err
+
+
+def test_a_weights_file_s_bad_values_are_said_in_french(tmp_path: Path) -> None:
+    weights = tmp_path / "w.yaml"
+    weights.write_text("themes: abc\ntext: -1\nkeywords: .nan\n")
+    code, err = _said(["rank", "--weights", str(weights), *DATA_ARGS])
+    assert code == 1, err
+    assert "themes\u00a0: il faut un nombre\u00a0; trouvé\u00a0: le texte «\u00a0abc\u00a0»" in err
+    assert "(la valeur doit être supérieure ou égale à 0)" in err
+    assert "keywords\u00a0: il faut un nombre" in err
+    assert "Input should" not in err and "input should" not in err
+    _, english = _said(["rank", "--weights", str(weights), *DATA_ARGS, "--lang", "en"])
+    assert (
+        "text: the number -1 is out of range (input should be greater than or equal to 0)"
+        in english
+    )
+
+
+def test_the_yaml_parser_s_reasons_are_said_in_french(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("[" * 100_000)
+    args = ["validate", "--needs", str(deep), "--enterprises", str(ENTERPRISES)]
+    _, out, _ = run(args, {**NO_LOCALE, "IMPLANT_MATCH_CACHE": "off"})
+    assert (
+        "erreur de syntaxe YAML\u00a0: profondeur d’imbrication maximale dépassée "
+        "(en ouvrant un crochet ou une accolade)"
+    ) in out, out
+    _, english, _ = run([*args, "--lang", "en"], NO_LOCALE)
+    assert "exceeded maximum nesting depth (while increasing flow level)" in english
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("schema_version: 1\nneeds: [a, b\n")
+    _, out, _ = run(
+        ["validate", "--needs", str(flow), "--enterprises", str(ENTERPRISES)], NO_LOCALE
+    )
+    assert "il manque «\u00a0,\u00a0» ou «\u00a0]\u00a0» (dans une liste entre crochets)" in out
+
+
+def test_an_unknown_parser_reason_stays_as_the_parser_says() -> None:
+    from implant_match.loading import parser_reason
+
+    reason = parser_reason("found something new", "while parsing a flow mapping")
+    french = language("fr").gettext
+    assert str(reason) == "found something new (while parsing a flow mapping)"
+    assert Phrase.of("{r}", r=reason).render(french) == (
+        "found something new (dans un dictionnaire entre accolades)"
+    )
+
+
+@pytest.mark.parametrize("kind", ["symbolic link", "open to others"])
+def test_cache_warnings_are_said_in_the_reader_s_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    from implant_match import cache
+
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    folder = tmp_path / "cache"
+    if kind == "symbolic link":
+        folder.symlink_to(target)
+        french = "le dossier de cache {} est un lien symbolique\u00a0: le cache n’est pas utilisé"
+        english = "cache folder {} is a symbolic link: the cache is not used"
+    else:
+        folder.mkdir()
+        folder.chmod(0o777)
+        french = (
+            "le dossier de cache {} est modifiable par d’autres utilisateurs (mode 777)\u00a0: "
+            "le cache n’est pas utilisé (rendez-le privé"
+        )
+        english = "cache folder {} is writable by other users (mode 777): the cache is not used"
+    args = ["rank", "--top", "1", "--no-stability", *DATA_ARGS]
+    env = {**BASE, **NO_LOCALE, "IMPLANT_MATCH_CACHE_DIR": str(folder)}
+    said = CliRunner().invoke(app, args, env=env)
+    assert said.exit_code == 0, said.stderr
+    assert said.stderr.startswith("avertissement\u00a0: " + french.format(folder)), said.stderr
+    said = CliRunner().invoke(app, [*args, "--lang", "en"], env=env)
+    assert said.stderr.startswith("warning: " + english.format(folder)), said.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_by_a_signal_is_said_in_french(
+    monkeypatch: pytest.MonkeyPatch, signum: signal.Signals
+) -> None:
+    from implant_match import taxonomy
+    from implant_match.interrupts import Terminated
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise Terminated(signum)
+
+    monkeypatch.setattr(taxonomy, "search_themes", stopped)
+    code, err = _said(["themes"])
+    assert code == 128 + signum and err == f"arrêté par {signum.name}\n"
+    code, err = _said(["themes", "--lang", "en"])
+    assert code == 128 + signum and err == f"stopped by {signum.name}\n"
+
+
+def _shell(args: list[str], redirect: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point, run by bash so that ``>&-`` closes a real descriptor."""
+    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "implant_match", *args])
+    clean = {k: v for k, v in os.environ.items() if k not in NO_LOCALE}
+    return subprocess.run(
+        ["bash", "-c", f"exec {command} {redirect}"],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "redirect", "env", "said"),
+    [
+        (["--help"], ">&-", {}, "erreur\u00a0: écriture de la sortie impossible\u00a0: la sortie"),
+        (
+            ["--version"],
+            ">&-",
+            {},
+            "erreur\u00a0: écriture de la sortie impossible\u00a0: la sortie",
+        ),
+        (["--version"], "> /dev/full", {}, "(disque plein)"),
+        (["rank", "--help"], "> /dev/full", {}, "(disque plein)"),
+        (["rank", "--help", "--lang", "en"], ">&-", {}, "error: cannot write the output: standard"),
+        (["--version"], "> /dev/full", {"LANG": "en_GB.UTF-8"}, "(disk full)"),
+        (["--help"], ">&-", {"IMPLANT_MATCH_LANG": "en"}, "error: cannot write the output"),
+    ],
+)
+def test_output_that_cannot_be_written_is_said_in_the_run_s_language(
+    args: list[str], redirect: str, env: dict[str, str], said: str
+) -> None:
+    if "/dev/full" in redirect and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    done = _shell(args, redirect, **env)
+    assert done.returncode == 1, done.stderr
+    assert said in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_is_said_in_french() -> None:
+    """The real process, stopped while it waits for its needs file to be written."""
+    command = " ".join(
+        shlex.quote(a)
+        for a in [
+            sys.executable,
+            "-m",
+            "implant_match",
+            "validate",
+            "--enterprises",
+            str(ENTERPRISES),
+        ]
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in NO_LOCALE}
+    done = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"{command} --needs <(sleep 20) & pid=$!; sleep 2; kill -TERM $pid; wait $pid",
+        ],
+        capture_output=True,
+        text=True,
+        env={**clean, "IMPLANT_MATCH_CACHE": "off"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stderr.endswith("arrêté par SIGTERM\n"), done.stderr

@@ -58,6 +58,7 @@ import numpy
 from pydantic import VERSION
 
 from implant_match import __version__
+from implant_match.messages import N_, Phrase
 from implant_match.runtime import paused_gc
 
 if TYPE_CHECKING:
@@ -193,37 +194,56 @@ class Refused(Exception):
     """A cache file someone else could have written or read: it is not used.
 
     ``whole`` when it is the folder or its secret (nothing in the folder is used), not
-    one entry (which is rebuilt).
+    one entry (which is rebuilt). Its :attr:`phrase` is the message as a template and its
+    values (``str()`` is the English text), for the CLI to word in the reader's language.
     """
 
-    def __init__(self, message: str, whole: bool = True) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, whole: bool = True, **params: object) -> None:
+        self.phrase = Phrase.of(template, **params)
+        super().__init__(str(self.phrase))
         self.whole = whole
 
 
 def _check_private(
-    info: os.stat_result, where: Path, what: str, mask: int, then: str, whole: bool
+    info: os.stat_result, what: Phrase, mask: int, then: Phrase, whole: bool
 ) -> None:
     """Refuse a file or folder owned by another user, or open to others under ``mask``
-    (``then``: what happens instead, and what to do)."""
+    (``what``: the file named, with its path; ``then``: what happens instead, and what to
+    do)."""
     if info.st_uid != os.geteuid():
         raise Refused(
-            f"{what} {where} is owned by another user (uid {info.st_uid}, not "
-            f"{os.geteuid()}): {then}",
+            N_("{what} is owned by another user (uid {uid}, not {euid}): {then}"),
             whole,
+            what=what,
+            uid=info.st_uid,
+            euid=os.geteuid(),
+            then=then,
         )
     if info.st_mode & mask:
-        access = "writable" if mask == 0o022 else "readable or writable"
-        raise Refused(
-            f"{what} {where} is {access} by other users (mode "
-            f"{stat.S_IMODE(info.st_mode):o}): {then}",
-            whole,
+        template = (
+            N_("{what} is writable by other users (mode {mode}): {then}")
+            if mask == 0o022
+            else N_("{what} is readable or writable by other users (mode {mode}): {then}")
         )
+        mode = f"{stat.S_IMODE(info.st_mode):o}"
+        raise Refused(template, whole, what=what, mode=mode, then=then)
 
 
-_FOLDER_REFUSED = "the cache is not used (make it private: chmod 700, or remove it)"
-_SECRET_REFUSED = "the cache is not used (remove the file: a new secret is made)"
-_ENTRY_REFUSED = "not read, rebuilt"
+_FOLDER_REFUSED = Phrase.of(N_("the cache is not used (make it private: chmod 700, or remove it)"))
+_SECRET_REFUSED = Phrase.of(N_("the cache is not used (remove the file: a new secret is made)"))
+_ENTRY_REFUSED = Phrase.of(N_("not read, rebuilt"))
+
+
+def _folder(path: Path) -> Phrase:
+    return Phrase.of(N_("cache folder {path}"), path=path)
+
+
+def _secret(path: Path) -> Phrase:
+    return Phrase.of(N_("cache secret {path}"), path=path)
+
+
+def _entry(path: Path) -> Phrase:
+    return Phrase.of(N_("cache entry {path}"), path=path)
 
 
 class Folder:
@@ -247,13 +267,16 @@ class Folder:
             with contextlib.suppress(OSError):
                 if stat.S_ISLNK(path.lstat().st_mode):
                     raise Refused(
-                        f"cache folder {path} is a symbolic link: the cache is not used "
-                        "(set IMPLANT_MATCH_CACHE_DIR to the folder itself)"
+                        N_(
+                            "cache folder {path} is a symbolic link: the cache is not used "
+                            "(set IMPLANT_MATCH_CACHE_DIR to the folder itself)"
+                        ),
+                        path=path,
                     ) from None
             yield None
             return
         try:
-            _check_private(os.fstat(fd), path, "cache folder", 0o022, _FOLDER_REFUSED, True)
+            _check_private(os.fstat(fd), _folder(path), 0o022, _FOLDER_REFUSED, True)
             folder = cls(path, fd)
             folder.remove_stale_temporaries()
             yield folder
@@ -274,18 +297,25 @@ class Folder:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise Refused(
-                    f"cache secret {where} is a symbolic link: {_SECRET_REFUSED}"
+                    N_("{what} is a symbolic link: {then}"),
+                    what=_secret(where),
+                    then=_SECRET_REFUSED,
                 ) from None
             raise
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
-                raise Refused(f"cache secret {where} is not a file: {_SECRET_REFUSED}")
-            _check_private(info, where, "cache secret", 0o077, _SECRET_REFUSED, True)
+                raise Refused(
+                    N_("{what} is not a file: {then}"), what=_secret(where), then=_SECRET_REFUSED
+                )
+            _check_private(info, _secret(where), 0o077, _SECRET_REFUSED, True)
             value = handle.read(SECRET_BYTES + 1)
         if len(value) != SECRET_BYTES:
             raise Refused(
-                f"cache secret {where} is not {SECRET_BYTES} bytes long: {_SECRET_REFUSED}"
+                N_("{what} is not {size} bytes long: {then}"),
+                what=_secret(where),
+                size=SECRET_BYTES,
+                then=_SECRET_REFUSED,
             )
         return value
 
@@ -319,7 +349,10 @@ class Folder:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise Refused(
-                    f"cache entry {where} is a symbolic link: {_ENTRY_REFUSED}", False
+                    N_("{what} is a symbolic link: {then}"),
+                    False,
+                    what=_entry(where),
+                    then=_ENTRY_REFUSED,
                 ) from None
             return None  # missing, most often
         engine: object = None
@@ -327,7 +360,7 @@ class Folder:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 return None  # a folder there: the write will fail too, and say nothing
-            _check_private(info, where, "cache entry", 0o022, _ENTRY_REFUSED, False)
+            _check_private(info, _entry(where), 0o022, _ENTRY_REFUSED, False)
             # only we (or root) can change the file between the check and the load: it
             # is ours and no one else may write it, in a folder no one else may write
             if _verified(handle, secret, key):
@@ -422,13 +455,19 @@ def _verified(handle: IO[bytes], secret: bytes, key: str) -> bool:
 # -- the interface -------------------------------------------------------------------------------
 
 
+def _warn(refused: Refused) -> None:
+    """Log why a cache file is not used: the English text, and its phrase (``phrase`` on
+    the record) for a handler that words it in the reader's language."""
+    log.warning("%s", refused, extra={"phrase": refused.phrase})
+
+
 def read(folder: Path, key: str) -> Engine | None:
     """The cached engine for ``key``, or None (missing, refused, or not genuine)."""
     try:
         with Folder.open(folder) as opened:
             return opened.read(key) if opened else None
     except Refused as exc:
-        log.warning("%s", exc)
+        _warn(exc)
     except OSError:
         pass
     return None
@@ -441,7 +480,7 @@ def write(folder: Path, key: str, engine: Engine) -> None:
             if opened:
                 opened.write(key, engine)
     except Refused as exc:
-        log.warning("%s", exc)
+        _warn(exc)
     except OSError:  # read-only or full disk: the run goes on uncached
         pass
 
@@ -457,7 +496,7 @@ def cached_engine(paths: DataPaths, lexicon: Path | None, build: Callable[[], En
         with Folder.open(folder) as opened:
             return _through(opened, key, lexicon, build)
     except Refused as exc:  # the folder itself: nothing in it is used
-        log.warning("%s", exc)
+        _warn(exc)
     return build()
 
 
@@ -471,7 +510,7 @@ def _through(
     try:
         engine = folder.read(key)
     except Refused as exc:
-        log.warning("%s", exc)
+        _warn(exc)
         usable = not exc.whole
     except OSError:
         usable = False
@@ -483,7 +522,7 @@ def _through(
         try:
             folder.write(written, engine)
         except Refused as exc:  # a secret made bad meanwhile
-            log.warning("%s", exc)
+            _warn(exc)
         except OSError:  # read-only or full disk: the run goes on uncached
             pass
     return engine

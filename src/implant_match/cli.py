@@ -337,7 +337,7 @@ def _fail(problems_or_message: Any, code: ExitCode) -> None:
     raise typer.Exit(int(code))
 
 
-OUT_OF_MEMORY = (
+OUT_OF_MEMORY = N_(
     "out of memory: the data does not fit in the memory this process may use (see "
     "`ulimit -v`); free some memory or run on smaller files"
 )
@@ -377,7 +377,8 @@ def handle_errors(command: F) -> F:
             _console(stderr=True).print(_run_words().gettext("interrupted"))
             raise typer.Exit(130) from None
         except Terminated as exc:  # SIGTERM, SIGHUP: cleaned up on the way, as for Ctrl-C
-            _console(stderr=True).print(f"stopped by {exc}")
+            message = _run_words().gettext("stopped by {signal}").format(signal=exc)
+            _console(stderr=True).print(message)
             raise typer.Exit(exc.exit_status) from None
         except BrokenPipeError:  # the reader left (`| head`): a successful run ends quietly
             reader_gone()
@@ -385,7 +386,7 @@ def handle_errors(command: F) -> F:
         except MemoryError:
             if _state["debug"]:
                 raise
-            _fail(OUT_OF_MEMORY, ExitCode.INTERNAL_ERROR)
+            _fail(_run_words().gettext(OUT_OF_MEMORY), ExitCode.INTERNAL_ERROR)
         except Exception as exc:
             if _state["debug"]:
                 raise
@@ -437,11 +438,18 @@ def _print_library_warnings() -> None:
     import logging
 
     from implant_match.errors import one_line
+    from implant_match.messages import Phrase
 
     class WarningLine(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
+            words = _run_words()  # the command's --lang is known by now
+            phrase = getattr(record, "phrase", None)  # a message as data (the cache's)
+            text = (
+                phrase.render(words.gettext) if isinstance(phrase, Phrase) else record.getMessage()
+            )
+            line = words.gettext("warning: {message}").format(message=one_line(text))
             with contextlib.suppress(OSError, ValueError):  # stderr closed: nothing to say
-                typer.echo(f"warning: {one_line(record.getMessage())}", err=True)
+                typer.echo(line, err=True)
 
     logger = logging.getLogger("implant_match")
     if not any(type(h).__name__ == "WarningLine" for h in logger.handlers):
@@ -1024,13 +1032,13 @@ def decide(
     from implant_match.recording import record_decision
 
     if not status:
-        raise UsageError("--status is required", "e.g. --status rejected")
+        raise UsageError(N_("--status is required"), N_("e.g. --status rejected"))
     paths = resolve_paths(needs, enterprises)
     if decisions is None and paths.needs.parent.resolve() == bundled_data_dir().resolve():
         # never write into the installed package
         raise UsageError(
-            "the data is the bundled example, whose folder is not yours to write",
-            "work on a copy (./data/needs.yaml) or give --decisions PATH",
+            N_("the data is the bundled example, whose folder is not yours to write"),
+            N_("work on a copy (./data/needs.yaml) or give --decisions PATH"),
         )
     path = decisions if decisions is not None else paths.needs.parent / DECISIONS_FILE
     dataset = load_dataset(  # the file's own problems are said by record_decision
@@ -1248,7 +1256,7 @@ def main() -> None:
             streams.reader_gone()
             code = 0
     except OutputError as exc:  # met outside a command (--version >&-)
-        typer.echo(f"error: {exc}", err=True)
+        _say_error(exc)
         code = int(ExitCode.DATA_ERROR)
     except BrokenPipeError:  # the reader of --help or --version left
         streams.reader_gone()
@@ -1263,17 +1271,38 @@ def main() -> None:
 
 def _last_resort(exc: BaseException) -> int:
     """One line for an error no handler caught; an import that ran out of memory often
-    surfaces as a SystemError or an ImportError naming MemoryError in its context."""
+    surfaces as a SystemError or an ImportError naming MemoryError in its context. Said
+    in the run's language, or in English when even the catalog cannot be read."""
     out_of_memory = isinstance(exc, MemoryError) or isinstance(exc.__context__, MemoryError)
-    message = (
-        OUT_OF_MEMORY
-        if out_of_memory
-        else f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
-        "traceback, and please report it)"
-    )
+    said: Callable[[str], str] = str
     with contextlib.suppress(Exception):
-        print(f"error: {message}", file=sys.stderr, flush=True)
+        from implant_match.cli_words import language_of
+
+        said = language_of(sys.argv[1:]).gettext
+    with contextlib.suppress(Exception):
+        message = (
+            said(OUT_OF_MEMORY)
+            if out_of_memory
+            else said(
+                "internal error: {kind}: {error} (run with --debug for the "
+                "traceback, and please report it)"
+            ).format(kind=type(exc).__name__, error=exc)
+        )
+        print(said("error: {message}").format(message=message), file=sys.stderr, flush=True)
     return int(ExitCode.INTERNAL_ERROR)
+
+
+def _say_error(error: ImplantMatchError) -> None:
+    """``error: ...`` on stderr, outside any command's handler (``--help >&-``, an output
+    failed at the last flush), in the run's language: its ``--lang``, even when not yet
+    parsed, else the environment and locale."""
+    from implant_match.cli_words import language_of
+    from implant_match.errors import one_line
+
+    spoken = language_of(sys.argv[1:])
+    line = spoken.gettext("error: {message}").format(message=one_line(error.text(spoken.gettext)))
+    with contextlib.suppress(OSError, ValueError, OutputError):
+        print(line, file=sys.stderr, flush=True)
 
 
 def _exit(code: object) -> NoReturn:
@@ -1295,8 +1324,7 @@ def _exit(code: object) -> NoReturn:
     said = streams.output_failed()  # the command's error already said so
     unwritten = streams.finish()
     if unwritten is not None and not said:
-        with contextlib.suppress(OSError, ValueError, OutputError):
-            print(f"error: {unwritten}", file=sys.stderr, flush=True)
+        _say_error(unwritten)
         status = status or int(ExitCode.DATA_ERROR)
     os._exit(status)
 

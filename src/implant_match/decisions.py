@@ -27,13 +27,12 @@ from pydantic import (
     ValidationError,
 )
 from pydantic.json_schema import WithJsonSchema
-from pydantic_core import PydanticCustomError
 
-from implant_match.errors import DataError, Problem, did_you_mean, suggestion
+from implant_match.errors import DataError, Problem, suggestion
 from implant_match.loading import Document, PathKey, SourceMap, load_document
 from implant_match.messages import N_, Phrase
 from implant_match.models import SCHEMA_VERSION, Id, Need, Record, ShortText, Text
-from implant_match.validation import fold, problems_from_validation_error
+from implant_match.validation import custom_error, fold, problems_from_validation_error
 
 DECISIONS_FILE = "decisions.yaml"
 
@@ -81,12 +80,15 @@ def parse_status(value: Any) -> Any:
     if folded in FRENCH_STATUSES:
         return FRENCH_STATUSES[folded]
     known = [*(s.value for s in Status), *_WRITTEN_ALIASES]
-    raise PydanticCustomError(
+    raise custom_error(
         "status",
-        "'{value}' is not a status; expected shortlisted, selected, rejected, ineligible or "
-        "on-hold (or présélectionnée, retenue, écartée, refusée, inéligible, en attente)"
-        "{suggestion}",
-        {"value": value, "suggestion": did_you_mean(folded, known)},
+        N_(
+            "'{value}' is not a status; expected shortlisted, selected, rejected, ineligible "
+            "or on-hold (or présélectionnée, retenue, écartée, refusée, inéligible, en attente)"
+            "{suggestion}"
+        ),
+        value=value,
+        suggestion=suggestion(folded, known),
     )
 
 
@@ -108,8 +110,8 @@ def _real_date(value: str) -> str:
     try:
         datetime.date.fromisoformat(value)
     except ValueError:
-        raise PydanticCustomError(
-            "date", "'{value}' is not a date of the calendar", {"value": value}
+        raise custom_error(
+            "date", N_("'{value}' is not a date of the calendar"), value=value
         ) from None
     return value
 

@@ -92,7 +92,9 @@ class Yaml11Scalar:
     """
 
     text: str
-    yaml11_reading: str
+    yaml11_reading: str  # what those tools make of it, in English: "a date"
+    # the same as a phrase the output layer words in the reader's language
+    reading: Phrase | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return self.text
@@ -514,9 +516,7 @@ def _parse(content: str | bytes, name: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        detail = str(exc.problem or exc.context)  # the parser's own words, in English
-        if exc.context and exc.problem:
-            detail += f" ({exc.context})"
+        detail = parser_reason(exc.problem, exc.context)
         tab = indentation_tab(content, line)
         if tab:  # PyYAML says so in one case only, "cannot start any token" in others
             problem = Problem(
@@ -548,6 +548,76 @@ def _parse(content: str | bytes, name: str) -> Document:
     if data is None:
         raise DataError([Problem(name, 0, 0, "error", N_("file is empty: it holds no YAML data"))])
     return Document(data, source)
+
+
+# The parser's common reasons (libyaml's and PyYAML's words), worded for the reader; others
+# stay as the parser says them
+_PARSER_WORDS = frozenset(
+    (
+        N_("did not find expected key"),
+        N_("did not find expected node content"),
+        N_("did not find expected '-' indicator"),
+        N_("did not find expected <document start>"),
+        N_("did not find expected comment or line break"),
+        N_("did not find expected alphabetic or numeric character"),
+        N_("did not find expected hexdecimal number"),
+        N_("could not find expected ':'"),
+        N_("mapping values are not allowed in this context"),
+        N_("mapping values are not allowed here"),
+        N_("block sequence entries are not allowed in this context"),
+        N_("found character that cannot start any token"),
+        N_("found unexpected end of stream"),
+        N_("found unexpected ':'"),
+        N_("found unknown escape character"),
+        N_("found invalid Unicode character escape code"),
+        N_("found a tab character that violates indentation"),
+        N_("found incompatible YAML document"),
+        N_("found unknown directive name"),
+        N_("found undefined tag handle"),
+        N_("exceeded maximum nesting depth"),
+        N_("while parsing a flow sequence"),
+        N_("while parsing a flow mapping"),
+        N_("while parsing a block mapping"),
+        N_("while parsing a block collection"),
+        N_("while parsing a block node"),
+        N_("while parsing a flow node"),
+        N_("while parsing a node"),
+        N_("while parsing a quoted scalar"),
+        N_("while scanning a quoted scalar"),
+        N_("while scanning a plain scalar"),
+        N_("while scanning a block scalar"),
+        N_("while scanning a simple key"),
+        N_("while scanning for the next token"),
+        N_("while scanning an anchor"),
+        N_("while scanning an alias"),
+        N_("while scanning a tag"),
+        N_("while scanning a directive"),
+        N_("while increasing flow level"),
+        N_("while increasing block level"),
+        N_("while increasing indent level"),
+    )
+)
+
+
+def parser_reason(problem: str | None, context: str | None) -> Phrase | str:
+    """The YAML parser's reason for refusing a file, ``problem (context)``: the parts it
+    often gives as phrases the output layer words in the reader's language, the others in
+    the parser's own English."""
+    parts = [_parser_words(text) for text in (problem, context) if text]
+    if len(parts) == 2:
+        return Phrase.of("{problem} ({context})", problem=parts[0], context=parts[1])
+    return parts[0] if parts else ""
+
+
+_CLOSING = re.compile(r"did not find expected ',' or '(?P<bracket>[\]}])'")
+
+
+def _parser_words(text: str) -> Phrase | str:
+    closing = _CLOSING.fullmatch(text)
+    if closing:
+        template = N_("did not find expected ',' or '{bracket}'")
+        return Phrase.of(template, bracket=closing["bracket"])
+    return Phrase.of(text) if text in _PARSER_WORDS else text
 
 
 def indentation_tab(content: str | bytes, line: int) -> int:
@@ -895,6 +965,11 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
 
 
+_YAML11_NUMBER_READING = Phrase.of(N_("a number (octal, hexadecimal or with '_')"))
+_SEXAGESIMAL_READING = Phrase.of(N_("a base-60 number"))
+_TIMESTAMP_READING = Phrase.of(N_("a date"))
+
+
 def resolve_plain(value: str) -> Any:
     """Resolve an unquoted scalar the YAML 1.2 core way, flagging YAML 1.1 surprises."""
     if value in _NULL:
@@ -903,16 +978,17 @@ def resolve_plain(value: str) -> Any:
         return _BOOL[value]
     if value[0] not in _NUMBER_START:  # a word: none of the patterns can match
         if value in _YAML11_BOOL:
-            return Yaml11Scalar(value, f"the boolean {str(_YAML11_BOOL[value]).lower()}")
+            reading = Phrase.of(N_("the boolean {value}"), value=str(_YAML11_BOOL[value]).lower())
+            return Yaml11Scalar(value, str(reading), reading)
         return value
     if _INT.fullmatch(value):
         return int(value) if len(value) <= MAX_INT_DIGITS else value
     if _FLOAT.fullmatch(value):
         return float(value) if len(value) <= MAX_INT_DIGITS else value
     if _YAML11_NUMBER.fullmatch(value):
-        return Yaml11Scalar(value, "a number (octal, hexadecimal or with '_')")
+        return Yaml11Scalar(value, str(_YAML11_NUMBER_READING), _YAML11_NUMBER_READING)
     if _SEXAGESIMAL.fullmatch(value):
-        return Yaml11Scalar(value, "a base-60 number")
+        return Yaml11Scalar(value, str(_SEXAGESIMAL_READING), _SEXAGESIMAL_READING)
     if _TIMESTAMP.fullmatch(value):
-        return Yaml11Scalar(value, "a date")
+        return Yaml11Scalar(value, str(_TIMESTAMP_READING), _TIMESTAMP_READING)
     return value

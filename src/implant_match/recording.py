@@ -110,9 +110,16 @@ def record_decision(
             }
         )
     except ValidationError as exc:
+        from implant_match.validation import error_phrase
+
         first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "decision"
-        raise UsageError(f"--{name}: {first['msg']}") from None
+        raise UsageError(
+            N_("--{name}: {reason}"),
+            params={
+                "name": ".".join(str(p) for p in first["loc"]) or "decision",
+                "reason": error_phrase(first),
+            },
+        ) from None
     created = not path.exists()
     text = HEADER if created else _read(path)
     if not created:

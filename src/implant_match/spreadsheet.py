@@ -12,6 +12,7 @@ YAML whose every text is double-quoted, so French typography never breaks it;
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -23,9 +24,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from implant_match.errors import DataError, Problem, UsageError, closest
-from implant_match.loading import display_path, read_bytes
-from implant_match.messages import N_
+from implant_match.errors import DataError, Problem, UsageError, closest, suggestion
+from implant_match.loading import display_path, position, read_bytes
+from implant_match.messages import N_, Phrase
 from implant_match.models import ID_PATTERN, SCHEMA_VERSION, Enterprise, Territory, Theme
 from implant_match.text import fold
 
@@ -81,22 +82,62 @@ def read_sheet(path: Path) -> Sheet:
     if suffix in (".csv", ".txt"):
         return _read_csv(read_bytes(path, name), name)
     raise UsageError(
-        f"{name}: cannot import a '{suffix or path.name}' file",
-        "save the spreadsheet as .xlsx or .csv",
+        N_("{name}: cannot import a '{kind}' file"),
+        N_("save the spreadsheet as .xlsx or .csv"),
+        params={"name": name, "kind": suffix or path.name},
     )
 
 
-def _read_csv(raw: bytes, name: str) -> Sheet:
+_SAVE_AS_UTF8 = N_("save it as 'CSV UTF-8' in your spreadsheet program, or as .xlsx")
+# UTF-32 first: its little-endian BOM starts with UTF-16's
+_BOMS = (
+    ((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE), N_("file is encoded as UTF-32, not UTF-8")),
+    ((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), N_("file is encoded as UTF-16, not UTF-8")),
+)
+# bytes Windows-1252 leaves undefined, and control characters no spreadsheet writes
+_NOT_CP1252 = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\x81\x8d\x8f\x90\x9d]")
+
+
+def decode_csv(raw: bytes, name: str) -> str:
+    """The text of a CSV file: UTF-8 (a BOM is accepted), or Windows-1252 as French Excel's
+    "CSV (séparateur: point-virgule)" saves it; UTF-16 or UTF-32 (Excel's "Unicode text"),
+    or bytes that are neither, are a :class:`DataError` saying how to save the file."""
+    for boms, message in _BOMS:
+        if raw.startswith(boms):
+            raise DataError([Problem(name, 1, 1, "error", message, _SAVE_AS_UTF8)])
+    if b"\x00" in raw:  # UTF-16 without its BOM
+        line, column = position(raw, raw.index(b"\x00"))
+        message = N_("file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8")
+        raise DataError([Problem(name, line, column, "error", message, _SAVE_AS_UTF8)])
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:  # French Excel's "CSV (séparateur: point-virgule)"
-        text = raw.decode("cp1252", "replace")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if not _NOT_CP1252.search(raw):  # French Excel's "CSV (séparateur: point-virgule)"
+            return raw.decode("cp1252")
+        line, column = position(raw, exc.start)
+        raise DataError(
+            [
+                Problem(
+                    name,
+                    line,
+                    column,
+                    "error",
+                    N_("file is not valid UTF-8 (byte 0x{byte}); it looks like {guess}"),
+                    _SAVE_AS_UTF8,
+                    {"byte": f"{raw[exc.start]:02x}", "guess": Phrase.of(N_("another encoding"))},
+                )
+            ]
+        ) from None
+
+
+def _read_csv(raw: bytes, name: str) -> Sheet:
+    text = decode_csv(raw, name)
     first = text.split("\n", 1)[0]
     excel_fr = raw.startswith(b"\xef\xbb\xbf") or first.count(";") > first.count(",")
     delimiter = ";" if excel_fr else ","
     table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not table:
-        raise DataError([Problem(name, 0, 0, "error", "the spreadsheet is empty")])
+        raise DataError([Problem(name, 0, 0, "error", N_("the spreadsheet is empty"))])
     rows = tuple((n, tuple(r)) for n, r in enumerate(table[1:], 2) if any(c.strip() for c in r))
     return Sheet(name, tuple(table[0]), rows, "excel-fr" if excel_fr else "rfc4180")
 
@@ -118,7 +159,7 @@ def _read_xlsx(path: Path, name: str) -> Sheet:
     finally:
         book.close()
     if not table:
-        raise DataError([Problem(name, 0, 0, "error", "the spreadsheet is empty")])
+        raise DataError([Problem(name, 0, 0, "error", N_("the spreadsheet is empty"))])
     rows = tuple((n, tuple(r)) for n, r in enumerate(table[1:], 2) if any(c.strip() for c in r))
     return Sheet(name, tuple(table[0]), rows, "xlsx")
 
@@ -156,8 +197,9 @@ def map_columns(sheet: Sheet) -> tuple[dict[str, int], list[Problem]]:
                     1,
                     index + 1,
                     "warning",
-                    f"column '{header}' matches no field: it is left out",
-                    f"name it one of: {', '.join(HEADERS[f][0] for f in HEADERS)}",
+                    N_("column '{header}' matches no field: it is left out"),
+                    N_("name it one of: {names}"),
+                    {"header": header, "names": ", ".join(HEADERS[f][0] for f in HEADERS)},
                 )
             )
         elif field_name in columns:
@@ -167,8 +209,15 @@ def map_columns(sheet: Sheet) -> tuple[dict[str, int], list[Problem]]:
                     1,
                     index + 1,
                     "error",
-                    f"column '{header}' gives '{field_name}' a second time "
-                    f"(column {columns[field_name] + 1} already does)",
+                    N_(
+                        "column '{header}' gives '{field}' a second time "
+                        "(column {first} already does)"
+                    ),
+                    params={
+                        "header": header,
+                        "field": field_name,
+                        "first": columns[field_name] + 1,
+                    },
                 )
             )
         else:
@@ -181,8 +230,9 @@ def map_columns(sheet: Sheet) -> tuple[dict[str, int], list[Problem]]:
                     1,
                     0,
                     "error",
-                    f"no column for '{name}'",
-                    f"add a column headed '{HEADERS[name][0]}' (or '{HEADERS[name][1]}')",
+                    N_("no column for '{field}'"),
+                    N_("add a column headed '{header}' (or '{other}')"),
+                    {"field": name, "header": HEADERS[name][0], "other": HEADERS[name][1]},
                 )
             )
     return columns, problems
@@ -219,30 +269,40 @@ class _Resolver:
             fold(t): t for t in (self.territories or {})
         }
 
-    def theme(self, text: str) -> tuple[str | None, str]:
-        """(id, "") or (None, the message)."""
+    def theme(self, text: str) -> tuple[str | None, Phrase]:
+        """(id, an empty phrase) or (None, the message)."""
         found = self.theme_names.get(fold(text))
         if found is not None:
-            return found, ""
+            return found, Phrase("")
         labels = {t.label: t.id for t in self.themes.values()}
         guess = closest(text, [*self.themes, *labels])
-        hint = ""
+        hint: Phrase | str = ""
         if guess is not None:
             theme_id = labels.get(guess, guess)
-            hint = f"; did you mean '{theme_id}' ({self.themes[theme_id].label})?"
-        return None, f"unknown theme '{text}'{hint}"
+            hint = Phrase.of(
+                N_("; did you mean '{match}' ({label})?"),
+                match=theme_id,
+                label=self.themes[theme_id].label,
+            )
+        return None, Phrase.of(N_("unknown theme '{id}'{suggestion}"), id=text, suggestion=hint)
 
-    def territory(self, text: str) -> tuple[str | None, str]:
+    def territory(self, text: str) -> tuple[str | None, Phrase]:
         if self.territories is None:
             if _ID.fullmatch(text):
-                return text, ""
-            return None, f"'{text}' is not a territory id; did you mean '{slug(text)}'?"
+                return text, Phrase("")
+            return None, Phrase.of(
+                N_("'{text}' is not a territory id; did you mean '{match}'?"),
+                text=text,
+                match=slug(text),
+            )
         found = self.territory_names.get(fold(text))
         if found is not None:
-            return found, ""
-        guess = closest(text, [*self.territories])
-        hint = f"; did you mean '{guess}'?" if guess else ""
-        return None, f"unknown territory '{text}'{hint}"
+            return found, Phrase("")
+        return None, Phrase.of(
+            N_("unknown territory '{id}'{suggestion}"),
+            id=text,
+            suggestion=suggestion(text, [*self.territories]),
+        )
 
 
 def import_enterprises(
@@ -273,13 +333,16 @@ def import_enterprises(
 
         def fail(
             name: str,
-            message: str,
+            message: Phrase,
             hint: str | None = None,
             row: int = number,
             problems: list[Problem] = problems,
         ) -> None:
             column = columns.get(name, -1) + 1
-            problems.append(Problem(sheet.path, row, column, "error", message, hint))
+            params = dict(message.params)
+            problems.append(
+                Problem(sheet.path, row, column, "error", message.template, hint, params)
+            )
 
         record: dict[str, Any] = {}
         for name in ("name", "description", "origin", "legal_form", "website", "impact"):
@@ -287,15 +350,26 @@ def import_enterprises(
                 record[name] = cell(name)
         for name in REQUIRED:
             if name != "themes" and not cell(name):
-                fail(name, f"{name}: the cell is empty")
+                fail(name, Phrase.of(N_("{field}: the cell is empty"), field=name))
         record_id = cell("id") or slug(cell("name"))
         if cell("id") and not _ID.fullmatch(record_id):
-            fail("id", f"id: '{record_id}' is not a valid id; did you mean '{slug(record_id)}'?")
+            fail(
+                "id",
+                Phrase.of(
+                    N_("id: '{id}' is not a valid id; did you mean '{match}'?"),
+                    id=record_id,
+                    match=slug(record_id),
+                ),
+            )
         elif record_id in seen:
             fail(
                 "id" if cell("id") else "name",
-                f"id '{record_id}' is already the id of row {seen[record_id]}",
-                "give each enterprise its own id in an 'id' column",
+                Phrase.of(
+                    N_("id '{id}' is already the id of row {row}"),
+                    id=record_id,
+                    row=seen[record_id],
+                ),
+                N_("give each enterprise its own id in an 'id' column"),
             )
         elif record_id:
             seen[record_id] = number
@@ -304,11 +378,15 @@ def import_enterprises(
         for text in split_list(cell("themes")):
             theme_id, message = resolve.theme(text)
             if theme_id is None:
-                fail("themes", message, "`implant-match themes WORD` lists the themes")
+                fail("themes", message, N_("`implant-match themes WORD` lists the themes"))
             elif theme_id not in theme_ids:
                 theme_ids.append(theme_id)
         if not cell("themes"):
-            fail("themes", "themes: the cell is empty", "name at least one theme")
+            fail(
+                "themes",
+                Phrase.of(N_("{field}: the cell is empty"), field="themes"),
+                N_("name at least one theme"),
+            )
         record["themes"] = theme_ids
         if cell("keywords"):
             record["keywords"] = split_list(cell("keywords"))
@@ -319,7 +397,13 @@ def import_enterprises(
             except ValueError:
                 value = -1.0
             if not value.is_integer() or not 1800 <= value <= 2100:
-                fail("founded", f"founded: '{cell('founded')}' is not a year (four digits)")
+                fail(
+                    "founded",
+                    Phrase.of(
+                        N_("founded: '{value}' is not a year (four digits)"),
+                        value=cell("founded"),
+                    ),
+                )
             else:
                 record["founded"] = int(value)
         if cell("target_territories"):
@@ -345,6 +429,8 @@ def _model_problems(
     path: str, row: int, columns: Mapping[str, int], record: dict[str, Any]
 ) -> list[Problem]:
     """What the model still refuses (a text too long...), located at its column."""
+    from implant_match.validation import error_phrase
+
     try:
         Enterprise.model_validate(record)
     except ValidationError as exc:
@@ -352,7 +438,8 @@ def _model_problems(
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else ""
             column = columns.get(name, -1) + 1
-            out.append(Problem(path, row, column, "error", f"{name}: {error['msg'].lower()}"))
+            params = {"field": name, "reason": error_phrase(error)}
+            out.append(Problem(path, row, column, "error", N_("{field}: {reason}"), None, params))
         return out
     return []
 
@@ -472,8 +559,8 @@ class ExistingTargetError(DataError):
                     0,
                     0,
                     "error",
-                    "already exists: nothing was written",
-                    "pass --merge to merge the rows into it by id",
+                    N_("already exists: nothing was written"),
+                    N_("pass --merge to merge the rows into it by id"),
                 )
             ]
         )
@@ -505,7 +592,11 @@ def _existing(target: Path) -> tuple[list[dict[str, Any]], str]:
     records = data.get("enterprises") if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise DataError(
-            [document.source.problem((), "expected a candidate file with an 'enterprises' list")]
+            [
+                document.source.problem(
+                    (), N_("expected a candidate file with an 'enterprises' list")
+                )
+            ]
         )
     text = target.read_text(encoding="utf-8-sig")
     header = []

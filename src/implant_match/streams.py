@@ -30,7 +30,7 @@ import sys
 from collections.abc import Iterable
 
 from implant_match.errors import OutputError
-from implant_match.messages import N_
+from implant_match.messages import N_, Phrase
 
 MIN_WIDTH = 40  # narrower, a table has no room for its columns' words
 MAX_WIDTH = 1000  # wider, a rule or a padded row would be megabytes of spaces
@@ -81,11 +81,13 @@ class StandardOutput(io.RawIOBase):
         return done
 
 
-def describe(exc: OSError) -> str:
-    """An OSError in words a user acts on (a full disk is named as such)."""
+def describe(exc: OSError) -> Phrase | str:
+    """An OSError in words a user acts on (a full disk is named as such, in a phrase the
+    output layer words in the reader's language; the system's own words stay as it says)."""
+    reason = exc.strerror or type(exc).__name__
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return f"{exc.strerror} (disk full)"
-    return exc.strerror or type(exc).__name__
+        return Phrase.of(N_("{reason} (disk full)"), reason=reason)
+    return reason
 
 
 def prepare() -> None:
@@ -154,13 +156,13 @@ def reader_gone() -> None:
         os.close(null)
 
 
-def finish() -> str | None:
-    """Flush both streams at the end of a run; the message of a failed output, if not said.
+def finish() -> OutputError | None:
+    """Flush both streams at the end of a run; the error of a failed output, if not said.
 
     A reader that left is no failure (the run's own exit code stands); a full disk or a
     closed standard output met only now, at the last flush, is one.
     """
-    message = None
+    failure = None
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -169,12 +171,12 @@ def finish() -> str | None:
         raw = _raw()
         if raw is not None:
             raw.reader_gone = True  # said once: nothing more is written
-        message = str(exc)
+        failure = exc
     except (OSError, ValueError):  # not ours (a library caller's stream): nothing to add
         pass
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
-    return message
+    return failure
 
 
 def reader_left_unseen() -> bool:

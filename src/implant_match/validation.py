@@ -13,11 +13,12 @@ Three passes, each collecting problems rather than stopping at the first:
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
 from implant_match.errors import Problem, closest, shown_id, suggestion
 from implant_match.loading import Document, PathKey, SourceMap, Yaml11Scalar
@@ -117,6 +118,53 @@ def validate_schema(
     else:
         return (None, version) if version else (validated, [])
     return _salvage(data, model, source), [*version, *problems]
+
+
+_TEMPLATE = "template"  # where a custom error of ours keeps its English template
+
+# pydantic's messages (first letter lowered) as templates of their context's values
+_PYDANTIC_WORDS = {
+    "greater_than_equal": N_("input should be greater than or equal to {ge}"),
+    "greater_than": N_("input should be greater than {gt}"),
+    "less_than_equal": N_("input should be less than or equal to {le}"),
+    "less_than": N_("input should be less than {lt}"),
+    "finite_number": N_("input should be a finite number"),
+    "float_type": N_("input should be a valid number"),
+    "float_parsing": N_("input should be a valid number, unable to parse string as a number"),
+    "int_type": N_("input should be a valid integer"),
+    "int_parsing": N_("input should be a valid integer, unable to parse string as an integer"),
+    "string_type": N_("input should be a valid string"),
+    "string_too_long": N_("string should have at most {max_length} characters"),
+}
+
+
+def custom_error(kind: str, template: str, **params: Any) -> PydanticCustomError:
+    """A validator's error whose message is a template marked ``N_()``: pydantic's
+    message is the English text, and the template travels with its values in the error's
+    context, so that :func:`error_phrase` words it in the reader's language."""
+    return PydanticCustomError(kind, template, {**params, _TEMPLATE: template})
+
+
+def error_phrase(error: Mapping[str, Any]) -> Phrase | str:
+    """What a pydantic error says (its first letter lowered), as a phrase the output layer
+    words in the reader's language; pydantic's own English for errors not listed."""
+    context = dict(error.get("ctx") or {})
+    template = context.pop(_TEMPLATE, None) or _PYDANTIC_WORDS.get(error["type"])
+    if template is not None and not (
+        error["type"] == "string_too_long" and context.get("max_length") == 1
+    ):
+        try:
+            template.format(**context)
+        except (KeyError, IndexError, ValueError):  # another pydantic's words
+            pass
+        else:  # a bound as pydantic writes it: 0, not 0.0
+            return Phrase(template, tuple((k, _plain(v)) for k, v in context.items()))
+    message = str(error.get("msg", ""))
+    return message[:1].lower() + message[1:]
+
+
+def _plain(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def problems_from_validation_error(
@@ -242,7 +290,7 @@ def _problem_from_error(
             params={
                 "field": field_name,
                 "text": value.text,
-                "reading": value.yaml11_reading,
+                "reading": value.reading or value.yaml11_reading,
                 "where": where,
             },
         )
@@ -272,8 +320,12 @@ def _message_for(
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return N_("{field}: expected a whole number, found {found}{where}"), params
     if kind in ("greater_than_equal", "less_than_equal"):
-        params["rule"] = error["msg"].lower()
+        params["rule"] = error_phrase(error)
         return N_("{field}: {found} is out of range ({rule}){where}"), params
+    if kind in ("float_type", "float_parsing"):
+        return N_("{field}: expected a number, found {found}{where}"), params
+    if kind == "finite_number":
+        return N_("{field}: expected a finite number, found {found}{where}"), params
     if kind == "string_pattern_mismatch":
         slug = _slugify(str(value))
         params["value"] = value
@@ -290,7 +342,7 @@ def _message_for(
     if kind == "string_too_short":
         return N_("{field}: must not be empty{where}"), params
     if kind == "string_too_long":
-        params["rule"] = error["msg"].lower()
+        params["rule"] = error_phrase(error)
         return N_("{field}: text is too long ({rule}){where}"), params
     if kind == "too_short":
         return N_("{field}: must list at least one item{where}"), params
@@ -309,7 +361,8 @@ def _message_for(
         return N_("{field}: expected a list, found {found}{where}"), params
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return N_("{field}: expected a mapping (key: value lines), found {found}{where}"), params
-    params["rule"] = error["msg"]
+    context = error.get("ctx") or {}
+    params["rule"] = error_phrase(error) if _TEMPLATE in context else error["msg"]
     return N_("{field}: {rule}{where}"), params
 
 

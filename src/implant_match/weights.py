@@ -118,6 +118,13 @@ def load_weights(path: Path | None = None, overrides: list[str] | None = None) -
     try:
         return Weights.model_validate(values)
     except ValidationError as exc:
+        from implant_match.validation import error_phrase
+
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"--weight {field}: {first['msg'].lower()}") from None
+        raise UsageError(
+            N_("--weight {name}: {reason}"),
+            params={
+                "name": ".".join(str(p) for p in first["loc"]),
+                "reason": error_phrase(first),
+            },
+        ) from None
