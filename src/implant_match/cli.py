@@ -1179,8 +1179,14 @@ def import_command(
     if imported.problems:
         render_problems(imported.problems, _console(stderr=True), words)
     skipped = len(imported.invalid_rows)
-    detail = words.gettext("{added} added, {replaced} updated").format(
-        added=outcome.added, replaced=outcome.replaced
+    detail = (
+        words.ngettext("{count} added", "{count} added", outcome.added).format(
+            count=outcome.added
+        )
+        + ", "
+        + words.ngettext("{count} updated", "{count} updated", outcome.replaced).format(
+            count=outcome.replaced
+        )
     )
     if skipped:
         detail += words.ngettext(
