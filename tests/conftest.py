@@ -29,12 +29,18 @@ def _english_unless_said(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMPLANT_MATCH_LANG", "en")
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the session (per test process): the bundled data is analysed
+    once, not once per command a test runs. Tests of the cache itself use folders of their
+    own; the outputs are the same with and without it (tests/test_cache.py)."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _private_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _private_cache(_session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's cache of analysed data."""
-    monkeypatch.setenv("IMPLANT_MATCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("IMPLANT_MATCH_CACHE_DIR", str(_session_cache))
     # the instant, meaning-blind embedder: tests that need the real model ask for it
     monkeypatch.setenv("IMPLANT_MATCH_MODEL", "hashing")
 
@@ -141,6 +147,7 @@ def validate_process() -> ValidateFn:
 
 
 def pytest_report_header() -> str:
-    from .profiles import SCALE
+    from .profiles import CI
 
-    return f"property tests: {SCALE}x their local examples (HYPOTHESIS_PROFILE)"
+    scale = "4x" if CI else "half (at least 5)"
+    return f"property tests: {scale} the examples each names (HYPOTHESIS_PROFILE)"
