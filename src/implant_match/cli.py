@@ -1180,9 +1180,7 @@ def import_command(
         render_problems(imported.problems, _console(stderr=True), words)
     skipped = len(imported.invalid_rows)
     detail = (
-        words.ngettext("{count} added", "{count} added", outcome.added).format(
-            count=outcome.added
-        )
+        words.ngettext("{count} added", "{count} added", outcome.added).format(count=outcome.added)
         + ", "
         + words.ngettext("{count} updated", "{count} updated", outcome.replaced).format(
             count=outcome.replaced
