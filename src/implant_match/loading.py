@@ -19,7 +19,7 @@ import hashlib
 import os
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -396,41 +396,42 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
-def decode(raw: bytes, name: str) -> str:
-    """Decode UTF-8 (a BOM is accepted); anything else gets a message saying how to save."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(
-            [
-                Problem(
-                    name,
-                    1,
-                    1,
-                    "error",
-                    N_("file is encoded as UTF-16, not UTF-8"),
-                    N_("save it as 'UTF-8' in your editor"),
-                )
-            ]
-        )
-    if b"\x00" in raw:
+SAVE_AS_UTF8 = N_("save it as 'UTF-8' in your editor")
+# UTF-32 first: its little-endian BOM starts with UTF-16's
+_BOMS = (
+    ((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE), N_("file is encoded as UTF-32, not UTF-8")),
+    ((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), N_("file is encoded as UTF-16, not UTF-8")),
+)
+
+
+def decode(
+    raw: bytes,
+    name: str,
+    *,
+    hint: str = SAVE_AS_UTF8,
+    fallback: Callable[[bytes], str | None] | None = None,
+) -> str:
+    """Decode UTF-8 (a BOM is accepted); anything else gets a message saying how to save
+    (``hint``), unless ``fallback`` reads the bytes another way (a spreadsheet program's
+    legacy encoding) and returns their text."""
+    for boms, message in _BOMS:
+        if raw.startswith(boms):
+            raise DataError([Problem(name, 1, 1, "error", message, hint)])
+    if b"\x00" in raw:  # UTF-16 without its BOM
         line, column = position(raw, raw.index(b"\x00"))
-        raise DataError(
-            [
-                Problem(
-                    name,
-                    line,
-                    column,
-                    "error",
-                    N_("file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8"),
-                    N_("save it as 'UTF-8' in your editor"),
-                )
-            ]
-        )
+        message = N_("file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8")
+        raise DataError([Problem(name, line, column, "error", message, hint)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        legacy = fallback(raw) if fallback is not None else None
+        if legacy is not None:
+            return legacy
         line, column = position(raw, exc.start)
         guess: Phrase | str = (
-            "Windows-1252/Latin-1" if _looks_like_latin1(raw) else Phrase.of(N_("another encoding"))
+            "Windows-1252/Latin-1"
+            if fallback is None and _looks_like_latin1(raw)
+            else Phrase.of(N_("another encoding"))
         )
         raise DataError(
             [
@@ -440,7 +441,7 @@ def decode(raw: bytes, name: str) -> str:
                     column,
                     "error",
                     N_("file is not valid UTF-8 (byte 0x{byte}); it looks like {guess}"),
-                    N_("save it as 'UTF-8' in your editor"),
+                    hint,
                     {"byte": f"{raw[exc.start]:02x}", "guess": guess},
                 )
             ]

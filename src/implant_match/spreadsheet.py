@@ -12,7 +12,6 @@ YAML whose every text is double-quoted, so French typography never breaks it;
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -25,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from implant_match.errors import DataError, Problem, UsageError, closest, suggestion
-from implant_match.loading import display_path, position, read_bytes
+from implant_match.loading import decode, display_path, read_bytes
 from implant_match.messages import N_, Phrase
 from implant_match.models import ID_PATTERN, SCHEMA_VERSION, Enterprise, Territory, Theme
 from implant_match.text import fold
@@ -89,11 +88,6 @@ def read_sheet(path: Path) -> Sheet:
 
 
 _SAVE_AS_UTF8 = N_("save it as 'CSV UTF-8' in your spreadsheet program, or as .xlsx")
-# UTF-32 first: its little-endian BOM starts with UTF-16's
-_BOMS = (
-    ((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE), N_("file is encoded as UTF-32, not UTF-8")),
-    ((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), N_("file is encoded as UTF-16, not UTF-8")),
-)
 # bytes Windows-1252 leaves undefined, and control characters no spreadsheet writes
 _NOT_CP1252 = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\x81\x8d\x8f\x90\x9d]")
 
@@ -102,32 +96,11 @@ def decode_csv(raw: bytes, name: str) -> str:
     """The text of a CSV file: UTF-8 (a BOM is accepted), or Windows-1252 as French Excel's
     "CSV (séparateur: point-virgule)" saves it; UTF-16 or UTF-32 (Excel's "Unicode text"),
     or bytes that are neither, are a :class:`DataError` saying how to save the file."""
-    for boms, message in _BOMS:
-        if raw.startswith(boms):
-            raise DataError([Problem(name, 1, 1, "error", message, _SAVE_AS_UTF8)])
-    if b"\x00" in raw:  # UTF-16 without its BOM
-        line, column = position(raw, raw.index(b"\x00"))
-        message = N_("file holds NUL bytes: it is probably encoded as UTF-16, not UTF-8")
-        raise DataError([Problem(name, line, column, "error", message, _SAVE_AS_UTF8)])
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if not _NOT_CP1252.search(raw):  # French Excel's "CSV (séparateur: point-virgule)"
-            return raw.decode("cp1252")
-        line, column = position(raw, exc.start)
-        raise DataError(
-            [
-                Problem(
-                    name,
-                    line,
-                    column,
-                    "error",
-                    N_("file is not valid UTF-8 (byte 0x{byte}); it looks like {guess}"),
-                    _SAVE_AS_UTF8,
-                    {"byte": f"{raw[exc.start]:02x}", "guess": Phrase.of(N_("another encoding"))},
-                )
-            ]
-        ) from None
+    return decode(raw, name, hint=_SAVE_AS_UTF8, fallback=_windows_1252)
+
+
+def _windows_1252(raw: bytes) -> str | None:
+    return None if _NOT_CP1252.search(raw) else raw.decode("cp1252")
 
 
 def _read_csv(raw: bytes, name: str) -> Sheet:
