@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -50,10 +51,10 @@ NEEDS = {
 TEXT = "Nous livrons des colis alimentaires aux familles qui ne peuvent pas se déplacer."
 
 
-def enterprise(id_: str, themes: list[str]) -> dict[str, Any]:
+def enterprise(id_: str, themes: list[str], name: str | None = None) -> dict[str, Any]:
     return {
         "id": id_,
-        "name": id_.capitalize(),
+        "name": name or id_.capitalize(),
         "origin": "Paris",
         "description": TEXT,
         "themes": themes,
@@ -72,6 +73,12 @@ ENTERPRISES = {
         enterprise("trois-familles", ["aide-alimentaire", "emploi", "logement"]),
         # every family: the same text, the need's theme among six families
         enterprise("plateforme-360", ["aide-alimentaire", *FAMILIES[1:]]),
+        # the need's broader theme only (0.6): beaten by four families on theme overlap
+        # alone (recall 1, precision 1/4: 0.66), not once the fourth family counts
+        enterprise("alimentation-seule", ["alimentation"], "Association"),
+        enterprise(
+            "quatre-familles", ["aide-alimentaire", "emploi", "logement", "sante"], "Association"
+        ),
     ],
 }
 
@@ -109,9 +116,15 @@ def test_a_claim_of_every_family_divides_the_themes_part(data: im.Dataset) -> No
 
 
 def test_the_specialist_outranks_the_decoy_with_the_same_text(data: im.Dataset) -> None:
-    ranked = [f.enterprise_id for f in im.rank(data, top=4, weights=NO_MEANING, stability=False)]
+    ranked = [f.enterprise_id for f in im.rank(data, top=6, weights=NO_MEANING, stability=False)]
     assert ranked[-1] == "plateforme-360"
     assert ranked.index("specialiste") < ranked.index("plateforme-360")
+    # what the spread rule changes: without it, four families would win on overlap alone
+    assert ranked.index("alimentation-seule") < ranked.index("quatre-familles")
+    broad = im.explain(data, "quatre-familles", "colis", weights=NO_MEANING)
+    narrow = im.explain(data, "alimentation-seule", "colis", weights=NO_MEANING)
+    overlap = themes_raw(broad) / scoring.spread(np.array([4.0]))[0]
+    assert overlap > themes_raw(narrow) > themes_raw(broad)
 
 
 @pytest.mark.parametrize(
