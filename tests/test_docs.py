@@ -1,4 +1,5 @@
-"""Every console example in the README and docs/ is run, and must print what it shows.
+"""Every console example in the README and docs/ is run, and must print what it shows;
+every Python example runs as written.
 
 A block fenced as ``console`` holds commands (lines starting with ``$ implant-match``) each
 followed by its expected output. Commands run in a scratch folder holding a copy of the
@@ -93,3 +94,23 @@ def test_the_readme_has_examples_and_stays_short() -> None:
     assert {"rank", "explain", "validate", "export", "gaps", "cohort", "lexicon"} <= commands
     words = len(BLOCK.sub("", readme.read_text(encoding="utf-8")).split())
     assert words < 1500, f"the README's prose has {words} words"
+
+
+PYTHON = re.compile(r"^```python\n(.*?)^```\n", re.M | re.S)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [page for page in PAGES if PYTHON.search(page.read_text(encoding="utf-8"))],
+    ids=lambda p: p.name,
+)
+def test_python_examples_run_as_written(
+    page: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page's Python blocks run one after the other in one namespace, in a folder holding
+    a copy of ``data/``, as a reader would paste them."""
+    monkeypatch.chdir(scratch)
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    for block in PYTHON.finditer(page.read_text(encoding="utf-8")):
+        exec(compile(block.group(1), f"{page.name} example", "exec"), namespace)
+    assert "Traceback" not in capsys.readouterr().err
