@@ -31,8 +31,14 @@ from pydantic.json_schema import WithJsonSchema
 from implant_match.errors import DataError, Problem, suggestion
 from implant_match.loading import Document, PathKey, SourceMap, load_document
 from implant_match.messages import N_, Phrase
-from implant_match.models import SCHEMA_VERSION, Id, Need, Record, ShortText, Text
-from implant_match.validation import custom_error, fold, problems_from_validation_error
+from implant_match.models import Id, Need, Record, ShortText, Text
+from implant_match.validation import (
+    custom_error,
+    describe_value,
+    fold,
+    problems_from_validation_error,
+    schema_version_problems,
+)
 
 DECISIONS_FILE = "decisions.yaml"
 
@@ -212,21 +218,13 @@ def validate_decisions(
         return Decisions.of((), source.path), []
     if not isinstance(data, dict):
         return None, [
-            source.problem((), "expected a mapping with the keys schema_version, decisions")
-        ]
-    problems: list[Problem] = []
-    version = data.get("schema_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version != SCHEMA_VERSION:
-        problems.append(
             source.problem(
-                ("schema_version",),
-                N_(
-                    "unsupported schema_version {version}; "
-                    "this version of implant-match reads {supported}"
-                ),
-                params={"version": version, "supported": SCHEMA_VERSION},
+                (),
+                N_("expected a mapping with the keys {keys}; found {found}"),
+                params={"keys": "schema_version, decisions", "found": describe_value(data)},
             )
-        )
+        ]
+    problems: list[Problem] = schema_version_problems(source, data)
     parsed: DecisionsFile | None = None
     try:
         parsed = DecisionsFile.model_validate(data)

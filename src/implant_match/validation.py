@@ -107,10 +107,10 @@ def validate_schema(
             source.problem(
                 (),
                 N_("expected a mapping with the keys {keys}; found {found}"),
-                params={"keys": expected, "found": _describe(data)},
+                params={"keys": expected, "found": describe_value(data)},
             )
         ]
-    version = _schema_version_problems(source, data)
+    version = schema_version_problems(source, data)
     try:
         validated = model.model_validate(data)
     except ValidationError as exc:
@@ -203,7 +203,8 @@ def _misspelt(missing: Any, errors: list[Any]) -> bool:
     )
 
 
-def _schema_version_problems(source: SourceMap, data: dict[str, Any]) -> list[Problem]:
+def schema_version_problems(source: SourceMap, data: dict[str, Any]) -> list[Problem]:
+    """A ``schema_version`` this version does not read, said at its line."""
     version = data.get("schema_version")
     if isinstance(version, int) and not isinstance(version, bool) and version != SCHEMA_VERSION:
         return [
@@ -273,7 +274,7 @@ def _problem_from_error(
         return source.problem(
             loc,
             N_("schema_version must be the number {supported}, found {found}"),
-            params={"supported": SCHEMA_VERSION, "found": _describe(value)},
+            params={"supported": SCHEMA_VERSION, "found": describe_value(value)},
         )
     field_name = _field_name(loc)
     if isinstance(value, Yaml11Scalar) and kind in ("string_type", "int_type"):
@@ -312,7 +313,7 @@ def _message_for(
     kind: str, field_name: str, value: Any, error: Any, where: Phrase | str
 ) -> tuple[str, dict[str, Any]]:
     """The template of the message for a pydantic error of type ``kind``, and its values."""
-    params: dict[str, Any] = {"field": field_name, "where": where, "found": _describe(value)}
+    params: dict[str, Any] = {"field": field_name, "where": where, "found": describe_value(value)}
     if kind == "string_type":
         if value is None:
             return N_("{field}: must not be empty{where}"), params
@@ -414,7 +415,7 @@ def _where(loc: PathKey, data: Any) -> Phrase | str:
     return label
 
 
-def _describe(value: Any) -> Phrase:
+def describe_value(value: Any) -> Phrase:
     if value is None:
         return Phrase.of(N_("nothing (an empty value)"))
     if isinstance(value, bool):
