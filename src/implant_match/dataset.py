@@ -320,10 +320,14 @@ def read_decisions(dataset: Dataset, path: Path | None) -> Decisions:
     :class:`DataError` with every problem of that file."""
     if path is None:
         return Decisions()
-    from implant_match.decisions import load_decisions
+    return check_decisions(dataset, load_document(path))
 
-    found, problems = load_decisions(
-        path,
+
+def check_decisions(dataset: Dataset, document: Document) -> Decisions:
+    """The decisions of a loaded decisions file, checked against this dataset's ids, or
+    :class:`DataError` with every problem found."""
+    found, problems = validate_decisions(
+        document,
         {n.id: n.territory for n in dataset.needs},
         dataset.enterprise_by_id,
         dataset.territories,

@@ -28,8 +28,8 @@ from pydantic import (
 )
 from pydantic.json_schema import WithJsonSchema
 
-from implant_match.errors import DataError, Problem, suggestion
-from implant_match.loading import Document, PathKey, SourceMap, load_document
+from implant_match.errors import Problem, suggestion
+from implant_match.loading import Document, PathKey, SourceMap
 from implant_match.messages import N_, Phrase
 from implant_match.models import Id, Need, Record, ShortText, Text
 from implant_match.validation import (
@@ -303,18 +303,3 @@ def _reference_problems(
                 )
             seen[scope] = i
     return problems
-
-
-def load_decisions(
-    path: Path,
-    need_territory: Mapping[str, str],
-    enterprise_ids: Iterable[str],
-    territory_ids: Iterable[str],
-) -> tuple[Decisions | None, list[Problem]]:
-    """Load and check a decisions file: the decisions (None when it has errors) and every
-    problem found, unreadable file included."""
-    try:
-        document = load_document(path)
-    except DataError as exc:
-        return None, list(exc.problems)
-    return validate_decisions(document, need_territory, enterprise_ids, territory_ids)

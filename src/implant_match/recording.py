@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from implant_match.dataset import Dataset
-from implant_match.decisions import Decision, validate_decisions
+from implant_match.dataset import Dataset, check_decisions
+from implant_match.decisions import Decision
 from implant_match.errors import DataError, Problem, UnknownIdError, UsageError, suggestion
 from implant_match.files import write_text
 from implant_match.loading import decode, parse_document, read_bytes
@@ -257,12 +257,4 @@ def _same_scope(entries: Any, decision: Decision) -> int | None:
 
 
 def _check(text: str, path: Path, dataset: Dataset) -> None:
-    document = parse_document(text, str(path))
-    found, problems = validate_decisions(
-        document,
-        {n.id: n.territory for n in dataset.needs},
-        dataset.enterprise_by_id,
-        dataset.territories,
-    )
-    if found is None:
-        raise DataError(problems)
+    check_decisions(dataset, parse_document(text, str(path)))
